@@ -1,0 +1,374 @@
+//! # Lesson 2 tests: the TCP time server
+//!
+//! Each test starts your server on port 0 (the OS picks a free port), reads the
+//! `Listening on ...` line to learn the address, then connects as a client and checks the
+//! replies and what your server prints.
+//!
+//! Run them with `cargo test -p lesson2`. The same file also checks the reference solution
+//! (`cargo test -p lesson2-solution`).
+
+use std::net::{SocketAddr, TcpListener};
+use std::thread;
+
+use chrono::{DateTime, FixedOffset, Local};
+use harness::predicates::prelude::*;
+use harness::{Lesson, Peer, Problem, Running, STEP, describe_read, shown};
+
+const LESSON: Lesson = harness::lesson!(2);
+
+/// Starts the server on `127.0.0.1` with a free port; returns it and its address.
+fn start_server() -> (Running, SocketAddr) {
+    let mut server = Running::start(LESSON, &["0"]);
+    let address = server.listening_address("Listening");
+    (server, address)
+}
+
+/// Connects to the server under test, or fails the test with its output.
+fn connect(server: &mut Running, address: SocketAddr) -> Peer {
+    match Peer::connect(address) {
+        Ok(peer) => peer,
+        Err(error) => server.fail(Problem {
+            check: "the server accepts a connection".into(),
+            did: format!("connected to {address}, the address your server printed"),
+            expected: "the connection is accepted".into(),
+            got: format!("the error {error}"),
+            hint: "keep the TcpListener alive (do not drop it) and call accept() on it.".into(),
+            section: "Accepting a client".into(),
+        }),
+    }
+}
+
+/// Sends `line` and returns the reply line, `\n` included, or fails the test.
+fn ask(server: &mut Running, peer: &mut Peer, line: &[u8]) -> Vec<u8> {
+    let sent = peer.send(line);
+    let reply = sent.and_then(|()| peer.receive_line());
+    match reply {
+        Ok(reply) if reply.ends_with(b"\n") => reply,
+        other => server.fail(Problem {
+            check: "every line gets one reply line".into(),
+            did: format!("sent {}", shown(line)),
+            expected: "the current time and \\n, like \"2026-11-28T10:15:00+01:00\\n\"".into(),
+            got: describe_read(&other),
+            hint: "read with netkit::read_line, then write the reply with write_all; end it \
+                   with \\n or the client waits forever for the end of the line."
+                .into(),
+            section: "Replying with the time".into(),
+        }),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` then `Z` or `+HH:MM` / `-HH:MM`: RFC 3339 at seconds precision.
+fn is_rfc3339_in_seconds(text: &str) -> bool {
+    let shape = |pattern: &str, text: &str| {
+        pattern.len() == text.len()
+            && pattern.bytes().zip(text.bytes()).all(|(p, t)| match p {
+                b'9' => t.is_ascii_digit(),
+                b'+' => t == b'+' || t == b'-',
+                _ => p == t,
+            })
+    };
+    match text.get(19..) {
+        Some("Z") => shape("9999-99-99T99:99:99Z", text),
+        Some(_) => shape("9999-99-99T99:99:99+99:99", text),
+        None => false,
+    }
+}
+
+/// The first line is `Listening on <ip>:<port>` with the real port, on 127.0.0.1 for a bare
+/// port number.
+#[test]
+fn prints_the_real_address_it_listens_on() {
+    let (mut server, address) = start_server();
+    if address.ip().to_string() != "127.0.0.1" || address.port() == 0 {
+        server.fail(Problem {
+            check: "a bare port listens on 127.0.0.1, and the line shows the real port".into(),
+            did: "started your server with the argument \"0\"".into(),
+            expected: "\"Listening on 127.0.0.1:<the port the OS chose>\"".into(),
+            got: format!("the address {address}"),
+            hint: "netkit::server_argument() turns \"0\" into \"127.0.0.1:0\"; print \
+                   listener.local_addr(), not the argument."
+                .into(),
+            section: "Listening".into(),
+        });
+    }
+}
+
+/// A line gets the current local time in RFC 3339 at seconds precision, and a newline.
+#[test]
+fn replies_with_the_current_time_in_rfc3339() {
+    let (mut server, address) = start_server();
+    let mut peer = connect(&mut server, address);
+    let reply = ask(&mut server, &mut peer, b"hello\n");
+    let text = String::from_utf8_lossy(&reply)
+        .trim_end_matches('\n')
+        .to_string();
+    let parsed: Option<DateTime<FixedOffset>> = is_rfc3339_in_seconds(&text)
+        .then(|| DateTime::parse_from_rfc3339(&text).ok())
+        .flatten();
+    let now = Local::now();
+    let current = parsed.is_some_and(|time| {
+        (time.timestamp() - now.timestamp()).abs() <= 5
+            && time.offset().local_minus_utc() == now.offset().local_minus_utc()
+    });
+    if !current {
+        server.fail(Problem {
+            check: "the reply is the current local time in RFC 3339, in whole seconds".into(),
+            did: "sent \"hello\\n\"".into(),
+            expected: format!(
+                "a line like \"{}\\n\" (now, with the local offset)",
+                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            got: shown(&reply),
+            hint: "Local::now().to_rfc3339_opts(SecondsFormat::Secs, true), computed for \
+                   each reply, not once at start-up."
+                .into(),
+            section: "Replying with the time".into(),
+        });
+    }
+}
+
+/// Each line received is printed as `-> <line>`, bytes that are not UTF-8 shown as `�`.
+#[test]
+fn prints_each_line_it_receives() {
+    let (mut server, address) = start_server();
+    let mut peer = connect(&mut server, address);
+    ask(&mut server, &mut peer, b"hello\n");
+    ask(&mut server, &mut peer, b"caf\xe9\r\n");
+    let expected = ["-> hello", "-> caf\u{fffd}"];
+    for want in expected {
+        match server.read_line(STEP) {
+            Ok(line) if line == want => {}
+            got => server.fail(Problem {
+                check: "every received line is printed as `-> <line>`".into(),
+                did: "sent \"hello\\n\" and \"caf\\xe9\\r\\n\" (not UTF-8, Windows ending)".into(),
+                expected: format!("the line {}", shown(want.as_bytes())),
+                got: match got {
+                    Ok(line) => format!("the line {}", shown(line.as_bytes())),
+                    Err(_) => "no such line".into(),
+                },
+                hint: "netkit::read_line gives the text without \\r\\n, bad bytes as �; \
+                       print it with println!(\"-> {text}\")."
+                    .into(),
+                section: "Reading lines".into(),
+            }),
+        }
+    }
+}
+
+/// Several lines sent at once are all answered, in order.
+#[test]
+fn answers_lines_that_arrive_together() {
+    let (mut server, address) = start_server();
+    let mut peer = connect(&mut server, address);
+    // A failed send shows up as a failed read just below, with the server's output.
+    let _ = peer.send(b"one\ntwo\nthree\n");
+    for number in 1..=3 {
+        let reply = peer.receive_line();
+        if !matches!(&reply, Ok(line) if line.ends_with(b"\n")) {
+            server.fail(Problem {
+                check: "lines that arrive in one packet are all answered".into(),
+                did: "sent \"one\\ntwo\\nthree\\n\" in a single write".into(),
+                expected: "three reply lines".into(),
+                got: format!("reply {number}: {}", describe_read(&reply)),
+                hint: "create the BufReader once, before the loop: it reads all three lines \
+                       at once and hands them out one by one. A new reader per line loses \
+                       the rest (the Go original's bug)."
+                    .into(),
+                section: "Reading lines".into(),
+            });
+        }
+    }
+}
+
+/// `STOP` gets no reply: the server prints `Exiting TCP server!` and exits 0.
+#[test]
+fn stop_ends_the_server_without_a_reply() {
+    for stop in [&b"STOP\n"[..], b"  STOP \r\n"] {
+        let (mut server, address) = start_server();
+        let mut peer = connect(&mut server, address);
+        ask(&mut server, &mut peer, b"hello\n");
+        let after_stop = peer.send(stop).and_then(|()| peer.receive_to_end());
+        let status = server.wait_for_exit(STEP);
+        let printed = server.rest_of_stdout(STEP);
+        let stopped = matches!(&after_stop, Ok(rest) if rest.is_empty())
+            && printed.contains("Exiting TCP server!\n")
+            && status.and_then(|status| status.code()) == Some(0);
+        if !stopped {
+            server.fail(Problem {
+                check: "STOP ends the server, without a reply".into(),
+                did: format!("sent \"hello\\n\", then {}", shown(stop)),
+                expected: "no reply, the connection closed, \"Exiting TCP server!\" printed, \
+                           exit status 0"
+                    .into(),
+                got: format!(
+                    "after STOP: {}; your server {}",
+                    match &after_stop {
+                        Ok(rest) if rest.is_empty() => "no reply".to_string(),
+                        other => describe_read(other),
+                    },
+                    if status.is_some() {
+                        "exited"
+                    } else {
+                        "kept running"
+                    }
+                ),
+                hint: "check netkit::is_stop(&text) (it trims white space) before replying, \
+                       and return from the loop."
+                    .into(),
+                section: "STOP".into(),
+            });
+        }
+    }
+}
+
+/// A client that leaves without STOP: the server prints `client disconnected`, exits 0.
+#[test]
+fn a_client_that_leaves_ends_the_session() {
+    let (mut server, address) = start_server();
+    let mut peer = connect(&mut server, address);
+    ask(&mut server, &mut peer, b"hello\n");
+    drop(peer);
+    let status = server.wait_for_exit(STEP);
+    let printed = server.rest_of_stdout(STEP);
+    if !printed.contains("client disconnected\n") || status.and_then(|s| s.code()) != Some(0) {
+        server.fail(Problem {
+            check: "the end of the stream ends the session cleanly".into(),
+            did: "sent \"hello\\n\", read the reply, closed the connection".into(),
+            expected: "\"client disconnected\" printed and exit status 0".into(),
+            got: format!("the output {}", shown(printed.as_bytes())),
+            hint: "netkit::read_line returns Line::End when the client has closed: print \
+                   \"client disconnected\" and return Ok(())."
+                .into(),
+            section: "Reading lines".into(),
+        });
+    }
+}
+
+/// A line of exactly 64 KiB is still answered; one longer gets `ERROR line too long` and
+/// the connection is closed, without a crash.
+#[test]
+fn a_line_over_64_kib_is_refused_without_a_crash() {
+    let (mut server, address) = start_server();
+    let mut peer = connect(&mut server, address);
+    let mut longest = vec![b'x'; netkit::MAX_LINE];
+    longest.push(b'\n');
+    ask(&mut server, &mut peer, &longest);
+
+    // A megabyte without a newline, sent from another thread: the server may stop reading
+    // part way, and a write that nobody reads would block this thread.
+    let writer = peer.stream().try_clone();
+    let sending = thread::spawn(move || {
+        if let Ok(mut stream) = writer {
+            let _ = std::io::Write::write_all(&mut stream, &vec![b'y'; 1 << 20]);
+        }
+    });
+    let reply = peer.receive_line();
+    let _ = sending.join();
+    let status = server.wait_for_exit(STEP);
+    let stderr = server.stderr();
+    let refused = matches!(&reply, Ok(line) if line == b"ERROR line too long\n");
+    if !refused || stderr.contains("panicked") {
+        server.fail(Problem {
+            check: "a line over 64 KiB is refused, the server does not crash".into(),
+            did: "sent a line of exactly 64 KiB (answered), then 1 MiB without a newline".into(),
+            expected: "the reply \"ERROR line too long\\n\", then the connection closed".into(),
+            got: format!(
+                "{}; your server {}",
+                describe_read(&reply),
+                if status.is_some() {
+                    "ended"
+                } else {
+                    "was still running"
+                }
+            ),
+            hint: "netkit::read_line returns Line::TooLong: answer with \
+                   netkit::send_and_close(client, \"ERROR line too long\\n\")."
+                .into(),
+            section: "Lines that are too long".into(),
+        });
+    }
+}
+
+/// `[::1]:0` listens on IPv6 loopback and prints that address.
+#[test]
+fn listens_on_ipv6_when_asked() {
+    if !harness::has_ipv6_loopback() {
+        eprintln!("skipped: this machine has no IPv6 loopback");
+        return;
+    }
+    let mut server = Running::start(LESSON, &["[::1]:0"]);
+    let address = server.listening_address("Listening");
+    let mut peer = connect(&mut server, address);
+    let reply = ask(&mut server, &mut peer, b"hello\n");
+    if !address.is_ipv6() || reply.len() < 20 {
+        server.fail(Problem {
+            check: "HOST:PORT arguments bind that host".into(),
+            did: "started your server with \"[::1]:0\"".into(),
+            expected: "\"Listening on [::1]:<port>\" and a reply over IPv6".into(),
+            got: format!("the address {address}"),
+            hint: "pass the address from netkit::server_argument() to TcpListener::bind.".into(),
+            section: "Listening".into(),
+        });
+    }
+}
+
+/// A port already taken by another program: one error line naming it, exit status 1.
+#[test]
+fn a_port_in_use_is_one_line_and_status_1() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("the test could bind a port");
+    let port = taken.local_addr().map(|a| a.port()).unwrap_or_default();
+    let run = harness::run_to_end(&LESSON, &[&port.to_string()], b"", STEP);
+    let expected =
+        predicate::str::contains(port.to_string()).and(predicate::str::contains("in use"));
+    if run.code() != Some(1) || !expected.eval(&run.stderr()) || run.stderr().lines().count() != 1 {
+        LESSON.fail(
+            Problem {
+                check: "a port that is taken gives one error line and status 1".into(),
+                did: format!("ran your server on port {port}, which the test is using"),
+                expected: format!(
+                    "one line like \"could not listen on 127.0.0.1:{port}: address in use\", status 1"
+                ),
+                got: format!("stderr {} and {}", shown(&run.seen.stderr), run.ending(STEP)),
+                hint: "do not unwrap() bind: turn its error into a line with \
+                       netkit::error_line and return it."
+                    .into(),
+                section: "Listening".into(),
+            },
+            &run.seen,
+        );
+    }
+}
+
+/// A missing, extra or malformed argument prints a usage line and exits 2.
+#[test]
+fn bad_arguments_print_usage_and_exit_2() {
+    let cases: [&[&str]; 5] = [
+        &[],
+        &["1234", "extra"],
+        &["not-a-port"],
+        &["70000"],
+        &["localhost:x"],
+    ];
+    for args in cases {
+        let run = harness::run_to_end(&LESSON, args, b"", STEP);
+        if run.code() != Some(2) || !run.stderr().contains("usage") {
+            LESSON.fail(
+                Problem {
+                    check: "a bad command line prints a usage line and exits with 2".into(),
+                    did: format!("ran your server with the arguments {args:?}"),
+                    expected: "a line starting \"usage:\" on stderr, exit status 2".into(),
+                    got: format!(
+                        "stderr {} and {}",
+                        shown(&run.seen.stderr),
+                        run.ending(STEP)
+                    ),
+                    hint: "netkit::server_argument() does this check; keep its call at the top \
+                           of main."
+                        .into(),
+                    section: "Arguments and exit codes".into(),
+                },
+                &run.seen,
+            );
+        }
+    }
+}
