@@ -406,7 +406,7 @@ fn bad_arguments_print_usage_and_exit_2() {
     for args in cases {
         let run = harness::run_to_end(&LESSON, args, b"", STEP);
         let usage = predicate::str::contains("usage");
-        if run.code() != Some(2) || !usage.eval(&run.stderr()) {
+        if run.code() != Some(2) || !usage.eval(&run.stderr().to_lowercase()) {
             LESSON.fail(
                 Problem {
                     check: "a bad command line prints a usage line and exits with 2".into(),

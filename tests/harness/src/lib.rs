@@ -301,13 +301,19 @@ pub enum Waited {
 impl Running {
     /// Starts the lesson's program with these arguments, stdin, stdout and stderr piped.
     pub fn start(lesson: Lesson, args: &[&str]) -> Running {
-        let mut child = Command::new(lesson.program)
+        Running::start_other(lesson, lesson.program, args)
+    }
+
+    /// Starts another program (netcat, a Go original, ...) the same way, for interop tests.
+    /// Failures are still reported against `lesson`.
+    pub fn start_other(lesson: Lesson, program: &str, args: &[&str]) -> Running {
+        let mut child = Command::new(program)
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|error| panic!("could not start {}: {error}", lesson.program));
+            .unwrap_or_else(|error| panic!("could not start {program}: {error}"));
         let stdin = child.stdin.take();
         let stdout_chunks = forward_chunks(child.stdout.take());
         let stderr = collect_stderr(child.stderr.take());
@@ -449,6 +455,29 @@ impl Running {
             stdout: self.stdout.clone(),
             stderr,
             status,
+        }
+    }
+
+    /// Waits until stderr shows `needle`; returns all of stderr so far.
+    pub fn wait_for_stderr(&mut self, needle: &str, within: Duration) -> Result<String, Waited> {
+        let deadline = Instant::now() + within;
+        let (lock, changed) = &*self.stderr;
+        let mut so_far = lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        loop {
+            if find(&so_far.bytes, needle.as_bytes()).is_some() {
+                return Ok(String::from_utf8_lossy(&so_far.bytes).into_owned());
+            }
+            if so_far.ended {
+                return Err(Waited::Ended);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Waited::TimedOut);
+            }
+            so_far = match changed.wait_timeout(so_far, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
         }
     }
 
@@ -735,6 +764,29 @@ pub fn closed_port() -> SocketAddr {
 /// Whether this machine has IPv6 loopback (some containers and CI runners do not).
 pub fn has_ipv6_loopback() -> bool {
     TcpListener::bind("[::1]:0").is_ok()
+}
+
+/// Whether an outside program (netcat, a Go original) can be started, for interop tests.
+///
+/// Without it the interop test is skipped with a note; on CI (the `CI` variable is set),
+/// which installs these tools, a missing one fails the test instead: a silently skipped
+/// interop test would prove nothing.
+pub fn tool_available(program: &str) -> bool {
+    let found = Command::new(program)
+        .arg("-h")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{program} is not installed, but CI must run this interop test"
+        );
+        eprintln!("skipped: {program} is not installed");
+    }
+    found
 }
 
 /// The file name of a path, for messages.
