@@ -1,0 +1,244 @@
+//! `cargo xtask book`: installs the pinned mdBook tools, then serves or builds the book.
+//!
+//! mdBook and its plugins change between versions in ways that break a book (mdbook 0.5
+//! broke several plugins), so every tool is pinned to a version known to work with the
+//! others, and installed only when `TOOL --version` does not already show that version.
+//!
+//! `mdbook build` exits 0 even when an include is broken, so after a build the checks in
+//! [`xtask::book_check`] turn those silent mistakes into a failure.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use xtask::book_check::{self, Problem};
+
+/// One mdBook tool, pinned to a version that works with the others.
+struct Tool {
+    /// The crate name, which is also the program name.
+    name: &'static str,
+    version: &'static str,
+    /// Installed only if `book/book.toml` mentions this word; `None` means always needed.
+    trigger: Option<&'static str>,
+}
+
+const TOOLS: [Tool; 4] = [
+    Tool {
+        name: "mdbook",
+        version: "0.5.4",
+        trigger: None,
+    },
+    Tool {
+        name: "mdbook-mermaid",
+        version: "0.17.1",
+        trigger: Some("mermaid"),
+    },
+    Tool {
+        name: "mdbook-linkcheck2",
+        version: "0.13.0",
+        trigger: Some("linkcheck2"),
+    },
+    Tool {
+        name: "mdbook-quiz",
+        version: "0.5.0",
+        trigger: Some("quiz"),
+    },
+];
+
+/// What the command line asked for.
+struct Options {
+    build_only: bool,
+    port: Option<u16>,
+}
+
+/// Runs `cargo xtask book [--build-only] [--port P]` from the workspace root.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let options = parse_options(args)?;
+    let book_toml = fs::read_to_string("book/book.toml")
+        .map_err(|err| format!("could not read book/book.toml: {err}"))?;
+    for tool in TOOLS.iter().filter(|tool| is_needed(tool, &book_toml)) {
+        ensure_installed(tool)?;
+    }
+
+    // Checked before building: `mdbook build` creates missing chapters as empty files,
+    // which would hide them from a check afterwards.
+    let source_problems = book_check::check_sources(Path::new("book/src"))?;
+    report(&source_problems);
+
+    if !options.build_only {
+        // While writing, a live preview helps even with a broken include: the problems
+        // above are warnings here.
+        let mut serve_args = vec!["serve", "book", "--open"];
+        let port = options.port.map(|port| port.to_string());
+        if let Some(port) = &port {
+            serve_args.extend(["-p", port]);
+        }
+        return mdbook(&serve_args);
+    }
+
+    mdbook(&["build", "book"])?;
+    let html_problems = book_check::check_html(&html_dir(&book_toml))?;
+    report(&html_problems);
+    let count = source_problems.len() + html_problems.len();
+    if count > 0 {
+        return Err(format!("the book has {count} problem(s), listed above"));
+    }
+    println!("book: built and checked, no problems");
+    Ok(())
+}
+
+fn parse_options(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        build_only: false,
+        port: None,
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--build-only" => options.build_only = true,
+            "--port" | "-p" => {
+                let value = args
+                    .next()
+                    .ok_or("--port needs a number, e.g. --port 3000")?;
+                let port = value
+                    .parse()
+                    .map_err(|_| format!("--port {value}: not a port number (0 to 65535)"))?;
+                options.port = Some(port);
+            }
+            other => return Err(format!("book: unknown option `{other}`")),
+        }
+    }
+    if options.build_only && options.port.is_some() {
+        return Err("book: --port is for serving; it does nothing with --build-only".into());
+    }
+    Ok(options)
+}
+
+/// A tool is needed if it has no trigger, or if `book.toml` mentions the trigger word
+/// outside a comment (e.g. `[preprocessor.mermaid]`).
+fn is_needed(tool: &Tool, book_toml: &str) -> bool {
+    match tool.trigger {
+        None => true,
+        Some(word) => book_toml.lines().any(|line| {
+            let before_comment = line.split('#').next().unwrap_or("");
+            before_comment.contains(word)
+        }),
+    }
+}
+
+/// With `mdbook-linkcheck2` configured there are two renderers, and mdbook then gives
+/// each its own folder: the HTML moves from `book/book/` to `book/book/html/`.
+fn html_dir(book_toml: &str) -> PathBuf {
+    let linkcheck = TOOLS
+        .iter()
+        .any(|tool| tool.name == "mdbook-linkcheck2" && is_needed(tool, book_toml));
+    if linkcheck {
+        PathBuf::from("book/book/html")
+    } else {
+        PathBuf::from("book/book")
+    }
+}
+
+fn ensure_installed(tool: &Tool) -> Result<(), String> {
+    if has_version(tool) {
+        return Ok(());
+    }
+    println!(
+        "book: installing {} {} (once per machine; can take a minute or two)",
+        tool.name, tool.version
+    );
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // `--locked` builds with the versions of its dependencies the tool was released with.
+    let status = Command::new(cargo)
+        .args(["install", "--locked", tool.name, "--version", tool.version])
+        .status()
+        .map_err(|err| format!("could not start cargo install: {err}"))?;
+    if !status.success() {
+        return Err(format!(
+            "could not install {} {} (cargo's output is above)",
+            tool.name, tool.version
+        ));
+    }
+    if !has_version(tool) {
+        println!(
+            "book: warning: `{} --version` still does not show {}: is another copy earlier \
+             on your PATH than ~/.cargo/bin?",
+            tool.name, tool.version
+        );
+    }
+    Ok(())
+}
+
+/// Does `TOOL --version` print exactly the pinned version (`mdbook v0.5.4`)?
+/// A tool that is missing simply counts as not having it.
+fn has_version(tool: &Tool) -> bool {
+    let Ok(output) = Command::new(tool.name).arg("--version").output() else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.split_whitespace()
+        .any(|word| word.trim_start_matches('v') == tool.version)
+}
+
+/// Runs mdbook with `args` from the workspace root; its output goes straight to the terminal.
+fn mdbook(args: &[&str]) -> Result<(), String> {
+    let status = Command::new("mdbook")
+        .args(args)
+        .status()
+        .map_err(|err| format!("could not start mdbook: {err}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`mdbook {}` failed (its output is above)",
+            args.join(" ")
+        ))
+    }
+}
+
+fn report(problems: &[Problem]) {
+    for problem in problems {
+        println!("book: {problem}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WITH_PLUGINS: &str = "\
+# We tried mdbook-quiz once; it is not used now.
+[book]
+title = \"Sockets in Rust\"
+
+[preprocessor.mermaid]
+command = \"mdbook-mermaid\"
+
+[output.html]
+
+[output.linkcheck2]
+";
+
+    fn needed(book_toml: &str) -> Vec<&'static str> {
+        TOOLS
+            .iter()
+            .filter(|tool| is_needed(tool, book_toml))
+            .map(|tool| tool.name)
+            .collect()
+    }
+
+    #[test]
+    fn tools_follow_book_toml_but_not_its_comments() {
+        assert_eq!(
+            needed(WITH_PLUGINS),
+            vec!["mdbook", "mdbook-mermaid", "mdbook-linkcheck2"]
+        );
+        assert_eq!(needed("[book]\ntitle = \"t\"\n"), vec!["mdbook"]);
+    }
+
+    #[test]
+    fn linkcheck2_moves_the_html() {
+        assert_eq!(html_dir(WITH_PLUGINS), PathBuf::from("book/book/html"));
+        assert_eq!(html_dir("[output.html]\n"), PathBuf::from("book/book"));
+    }
+}
