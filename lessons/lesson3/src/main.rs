@@ -1,0 +1,188 @@
+//! # Lesson 3: a UDP client
+//!
+//! Sends every line you type to a UDP server as one datagram and prints the datagram that
+//! comes back as `Reply: <text>`. UDP may lose either of them without telling anyone, so the
+//! client waits at most 2 seconds, sends the line again, and gives up on it after 3 tries.
+//! Typing `STOP` ends the client.
+//!
+//! ```text
+//! $ cargo run -p lesson3-solution -- 127.0.0.1:1234
+//! The UDP server is 127.0.0.1:1234
+//! >> hello
+//! Reply: 713
+//! >> STOP
+//! Exiting UDP client!
+//! ```
+//!
+//! Your task: fill in the four TODOs, in order. After each one, run
+//! `cargo test -p lesson3`: the first failing test tells you what is missing and where the
+//! book explains it (chapter "A UDP client").
+
+use std::io::{self, BufRead, ErrorKind, Write};
+use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+use std::process::ExitCode;
+use std::time::Duration;
+use std::vec;
+
+use netkit::Line;
+
+// ANCHOR: constants
+/// How long to wait for a reply before sending the message again.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(2);
+/// How many times one message is sent, in all, before the client gives up on it.
+const TRIES: u32 = 3;
+/// 64 KiB: more than the largest datagram (65,507 bytes of data over IPv4). A datagram longer
+/// than the buffer given to `recv` is cut to fit, and the rest is lost without a word.
+const BUFFER_SIZE: usize = netkit::MAX_LINE;
+// ANCHOR_END: constants
+
+// ANCHOR: main
+fn main() -> ExitCode {
+    let server = match netkit::client_argument() {
+        Ok(server) => server,
+        Err(usage_error) => return usage_error,
+    };
+    netkit::exit_with(talk_to(&server))
+}
+// ANCHOR_END: main
+
+// ANCHOR: talk_to
+/// The whole conversation: aim a socket at the server, then prompt, ask, print, until STOP
+/// or the end of the input.
+fn talk_to(server: &str) -> Result<(), String> {
+    // A name can stand for several addresses (`localhost` may be ::1 and 127.0.0.1). We aim
+    // at the first one and keep the others in `untried`, in case nothing listens there.
+    let mut untried = server
+        .to_socket_addrs()
+        .map_err(|error| netkit::error_line(&format!("could not resolve {server}"), &error))?;
+    let (mut socket, mut address) = aim_at_next(&mut untried, server)?;
+    let mut keyboard = io::stdin().lock();
+    // One receive buffer for the whole conversation.
+    let mut buffer = vec![0u8; BUFFER_SIZE];
+
+    while let Some(message) = prompt(&mut keyboard)? {
+        if netkit::is_stop(&message) {
+            // The server never answers STOP: send it and leave without waiting.
+            send_line(&socket, &message).map_err(|error| trouble(address, &error))?;
+            println!("Exiting UDP client!");
+            return Ok(());
+        }
+        let answer = loop {
+            match ask(&socket, &message, &mut buffer) {
+                // "Port unreachable": nothing listens there. If the name had another
+                // address, aim at that one and ask again.
+                Err(error) if error.kind() == ErrorKind::ConnectionRefused && untried.len() > 0 => {
+                    eprintln!("{}, trying the next address", trouble(address, &error));
+                    (socket, address) = aim_at_next(&mut untried, server)?;
+                }
+                answer => break answer,
+            }
+        };
+        match answer.map_err(|error| trouble(address, &error))? {
+            Some(reply) => println!("Reply: {reply}"),
+            None => eprintln!("no reply from {address} after {TRIES} tries"),
+        }
+    }
+    // The input ended (Ctrl-D, or the end of a piped file): a normal way to finish.
+    Ok(())
+}
+// ANCHOR_END: talk_to
+
+// ANCHOR: aim_at_next
+/// Takes the next untried address, opens a socket aimed at it and says which one it is.
+fn aim_at_next(
+    untried: &mut vec::IntoIter<SocketAddr>,
+    server: &str,
+) -> Result<(UdpSocket, SocketAddr), String> {
+    let Some(address) = untried.next() else {
+        return Err(format!("could not resolve {server}: no address found"));
+    };
+    let socket = open_socket(address).map_err(|error| trouble(address, &error))?;
+    println!("The UDP server is {address}");
+    Ok((socket, address))
+}
+// ANCHOR_END: aim_at_next
+
+// ANCHOR: open_socket
+/// A UDP socket on a free local port, connected to the server.
+///
+/// UDP has no connection. On a UDP socket, `connect` sends nothing at all: it records a
+/// default peer, so that `send` and `recv` need no address, and from then on the OS drops
+/// datagrams from anyone else. It also lets the OS tell us when the server's machine answers
+/// "port unreachable": the next `recv` fails with `ConnectionRefused`.
+fn open_socket(server: SocketAddr) -> io::Result<UdpSocket> {
+    // TODO(1): bind a `UdpSocket` to a free local port of the server's family
+    // ("0.0.0.0:0" for IPv4, "[::]:0" for IPv6), then `connect` it to `server` and return it.
+    // `?` passes any error on: the caller turns it into one line.
+    todo!("TODO(1): bind a UDP socket on a free local port and connect it to {server}")
+}
+// ANCHOR_END: open_socket
+
+/// Shows `>> ` and reads one line from the keyboard; `None` at the end of the input.
+fn prompt(keyboard: &mut impl BufRead) -> Result<Option<String>, String> {
+    print!(">> ");
+    // `print!` without a newline stays in Rust's stdout buffer: flush it before waiting.
+    io::stdout()
+        .flush()
+        .map_err(|error| netkit::error_line("could not write to the terminal", &error))?;
+    match netkit::read_line(keyboard) {
+        Ok(Line::Text(message)) => Ok(Some(message)),
+        Ok(Line::End) => Ok(None),
+        Ok(Line::TooLong) => Err("that line is too long (more than 64 KiB)".to_string()),
+        Err(error) => Err(netkit::error_line("could not read the input", &error)),
+    }
+}
+
+// ANCHOR: send_line
+/// Sends one message as one datagram: the text and exactly one `\n`.
+fn send_line(socket: &UdpSocket, message: &str) -> io::Result<()> {
+    // TODO(2): send `message` followed by exactly one `\n`, as ONE datagram: one call to
+    // `socket.send(...)`. It returns how many bytes it sent; you do not need that number.
+    todo!("TODO(2): send {message:?} and one newline as one datagram through {socket:?}")
+}
+// ANCHOR_END: send_line
+
+// ANCHOR: receive_reply
+/// Waits at most `REPLY_TIMEOUT` for one datagram; `None` if none came in time.
+fn receive_reply(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<Option<String>> {
+    // TODO(3): give the socket a read timeout of REPLY_TIMEOUT (`set_read_timeout`), then
+    // `recv` one datagram into `buffer`. Return `Ok(Some(reply_text(&buffer[..size])))` for
+    // a datagram, `Ok(None)` when the wait ran out (the error kind is `WouldBlock` on Unix,
+    // `TimedOut` on Windows), and any other error as it is.
+    todo!(
+        "TODO(3): wait at most {REPLY_TIMEOUT:?} for one datagram on {socket:?}, \
+         into a buffer of {} bytes",
+        buffer.len()
+    )
+}
+// ANCHOR_END: receive_reply
+
+// ANCHOR: ask
+/// Sends `message` and waits for the reply, sending it again after each timeout, `TRIES`
+/// times in all. `None` if no reply came.
+fn ask(socket: &UdpSocket, message: &str, buffer: &mut [u8]) -> io::Result<Option<String>> {
+    send_line(socket, message)?;
+    if let Some(reply) = receive_reply(socket, buffer)? {
+        return Ok(Some(reply));
+    }
+    // TODO(4): no reply in time: our datagram or the reply may have been lost. Put the send
+    // and the wait above in a loop that runs at most TRIES times, returning the first reply;
+    // return `Ok(None)` when no try got one.
+    todo!("TODO(4): no reply to {message:?} yet: send it again, {TRIES} tries in all")
+}
+// ANCHOR_END: ask
+
+// ANCHOR: helpers
+/// The reply as text: its trailing `\n` or `\r\n` removed, bytes that are not UTF-8 as `�`.
+#[allow(dead_code)] // `receive_reply` calls it once TODO(3) is done; delete this line then.
+fn reply_text(datagram: &[u8]) -> String {
+    let text = datagram.strip_suffix(b"\n").unwrap_or(datagram);
+    let text = text.strip_suffix(b"\r").unwrap_or(text);
+    String::from_utf8_lossy(text).into_owned()
+}
+
+/// The error line for a failed exchange: `could not talk to 127.0.0.1:1234: connection refused`.
+fn trouble(address: SocketAddr, error: &io::Error) -> String {
+    netkit::error_line(&format!("could not talk to {address}"), error)
+}
+// ANCHOR_END: helpers

@@ -1,0 +1,96 @@
+//! # Lesson 4: a UDP random-number server
+//!
+//! Binds a UDP port and answers every datagram, from whoever sent it, with a random number
+//! from 1 to 1000. A datagram saying `STOP` ends the server.
+//!
+//! ```text
+//! $ cargo run -p lesson4-solution -- 1234
+//! Listening on 127.0.0.1:1234
+//! -> hello
+//! data: 713
+//! -> STOP
+//! Exiting UDP server!
+//! ```
+//!
+//! Your task: fill in the three TODOs, in order. After each one, run
+//! `cargo test -p lesson4`: the first failing test tells you what is missing and where the
+//! book explains it (chapter "A UDP random-number server").
+
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::process::ExitCode;
+
+// As you fill in the TODOs you will also need this; add it when the compiler asks:
+// use std::io::ErrorKind;
+
+// ANCHOR: constants
+/// 64 KiB, 65,536 bytes: room for the largest datagram (65,507 bytes of data over IPv4).
+/// `recv_from` cuts a longer datagram to the size of the buffer, and the rest is lost
+/// without a word, so a small buffer (the Go original had 1024 bytes) loses data silently.
+const BUFFER_SIZE: usize = netkit::MAX_LINE;
+
+/// The replies are whole numbers from 1 to 1000, both included.
+const LOWEST: u32 = 1;
+const HIGHEST: u32 = 1000;
+// ANCHOR_END: constants
+
+// ANCHOR: main
+fn main() -> ExitCode {
+    let address = match netkit::server_argument() {
+        Ok(address) => address,
+        Err(usage_error) => return usage_error,
+    };
+    netkit::exit_with(serve(&address))
+}
+// ANCHOR_END: main
+
+// ANCHOR: serve
+/// Binds, announces the address, and answers datagrams until one says STOP.
+fn serve(address: &str) -> Result<(), String> {
+    let socket = listen(address)?;
+    answer_datagrams(&socket)
+}
+// ANCHOR_END: serve
+
+// ANCHOR: listen
+/// Binds the UDP socket and prints `Listening on <ip>:<port>`.
+fn listen(address: &str) -> Result<UdpSocket, String> {
+    // TODO(1): bind a `UdpSocket` to `address`, then print `Listening on <ip>:<port>` with
+    // the address the OS really gave you (`socket.local_addr()`: port 0 means "any free
+    // port"). Turn errors into one line with `netkit::error_line`.
+    todo!("TODO(1): bind a UdpSocket to {address} and print the Listening on line")
+}
+// ANCHOR_END: listen
+
+// ANCHOR: answer_datagrams
+/// Receives datagrams one by one, from any client, and answers each with a number.
+fn answer_datagrams(socket: &UdpSocket) -> Result<(), String> {
+    // TODO(2): make ONE buffer of BUFFER_SIZE bytes, then loop: `recv_from` a datagram (it
+    // returns the size and the sender's address), print `-> <text>` (use `datagram_text`),
+    // and if it is STOP print `Exiting UDP server!` and return `Ok(())`. Otherwise answer
+    // with `send_random_number(socket, client)`; if that fails, print the error on stderr and
+    // go on. An `ErrorKind::ConnectionReset` from `recv_from` is no reason to stop: `continue`.
+    todo!("TODO(2): receive datagrams of up to {BUFFER_SIZE} bytes on {socket:?} and answer each")
+}
+// ANCHOR_END: answer_datagrams
+
+// ANCHOR: send_random_number
+/// Sends one random number from 1 to 1000, in decimal ASCII with no newline, to `client`.
+#[allow(dead_code)] // `answer_datagrams` calls it once TODO(2) is done; delete this line then.
+fn send_random_number(socket: &UdpSocket, client: SocketAddr) -> io::Result<()> {
+    // TODO(3): pick a random number from LOWEST to HIGHEST, both included
+    // (`rand::random_range(LOWEST..=HIGHEST)`), print `data: <number>`, and send the number
+    // to `client` as decimal text with no newline: `socket.send_to(bytes, client)`.
+    todo!("TODO(3): send a random number from {LOWEST} to {HIGHEST} to {client} through {socket:?}")
+}
+// ANCHOR_END: send_random_number
+
+// ANCHOR: datagram_text
+/// The datagram as text: a trailing `\n` or `\r\n` removed, bytes that are not UTF-8 as `�`.
+#[allow(dead_code)] // `answer_datagrams` calls it once TODO(2) is done; delete this line then.
+fn datagram_text(datagram: &[u8]) -> String {
+    let text = datagram.strip_suffix(b"\n").unwrap_or(datagram);
+    let text = text.strip_suffix(b"\r").unwrap_or(text);
+    String::from_utf8_lossy(text).into_owned()
+}
+// ANCHOR_END: datagram_text

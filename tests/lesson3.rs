@@ -1,0 +1,577 @@
+//! # Lesson 3 tests: the UDP client
+//!
+//! Each test starts a small UDP server inside the test (a [`FakeUdpServer`] that records
+//! every datagram it receives and answers, or stays silent, as the test decides), runs your
+//! client against it with some typed input, and checks the datagrams that arrived and what
+//! your client printed.
+//!
+//! Two of them play a lost datagram, so they take a few seconds: your client is supposed to
+//! wait 2 s before it sends again.
+//!
+//! Run them with `cargo test -p lesson3`. The same file also checks the reference solution
+//! (`cargo test -p lesson3-solution`).
+
+use std::net::{ToSocketAddrs, UdpSocket};
+use std::time::{Duration, Instant};
+
+use harness::predicates::prelude::*;
+use harness::{
+    Answer, Datagram, FakeUdpServer, Finished, Lesson, Problem, Running, STEP, shown,
+    shown_datagrams,
+};
+
+const LESSON: Lesson = harness::lesson!(3);
+
+/// How long the client waits for a reply before it sends again (SPEC: 2 s).
+const REPLY_TIMEOUT: Duration = Duration::from_secs(2);
+/// How many times, in all, the client sends one message before it gives up (SPEC: 3).
+const TRIES: u32 = 3;
+
+/// Replies `reply 1`, `reply 2`, ... to each datagram except STOP, which gets no reply.
+/// Like the lesson 4 server, the replies have no newline.
+fn numbered_replies() -> impl FnMut(&Datagram) -> Answer + Send + 'static {
+    let mut count = 0;
+    move |datagram| {
+        if String::from_utf8_lossy(&datagram.bytes).trim() == "STOP" {
+            return Answer::Silence;
+        }
+        count += 1;
+        Answer::Reply(format!("reply {count}").into_bytes())
+    }
+}
+
+/// Runs the client against `server` with `typed` as its whole input.
+fn run_client(server: &FakeUdpServer, typed: &str, within: Duration) -> Finished {
+    let address = server.address().to_string();
+    harness::run_to_end(&LESSON, &[&address], typed.as_bytes(), within)
+}
+
+/// The bytes of each datagram, for comparing with what the test expects.
+fn payloads(datagrams: &[Datagram]) -> Vec<&[u8]> {
+    datagrams.iter().map(|d| d.bytes.as_slice()).collect()
+}
+
+/// Fails unless the client ended by itself with `code`.
+fn expect_exit(run: &Finished, code: i32, within: Duration, problem: Problem) {
+    if run.code() != Some(code) {
+        LESSON.fail(
+            Problem {
+                got: format!("your client {}", run.ending(within)),
+                ..problem
+            },
+            &run.seen,
+        );
+    }
+}
+
+/// The first line names the server's address, `The UDP server is <ip>:<port>`.
+#[test]
+fn prints_the_server_address_first() {
+    let server = FakeUdpServer::start(numbered_replies());
+    let run = run_client(&server, "", STEP);
+    let expected = format!("The UDP server is {}", server.address());
+    let first_line = run.stdout().lines().next().map(str::to_string);
+    if first_line.as_deref() != Some(expected.as_str()) {
+        LESSON.fail(
+            Problem {
+                check: "the client first says which server it talks to".into(),
+                did: format!(
+                    "ran your client with {} and typed nothing",
+                    server.address()
+                ),
+                expected: format!("a first line {}", shown(expected.as_bytes())),
+                got: match first_line {
+                    Some(line) => format!("the first line {}", shown(line.as_bytes())),
+                    None => format!("no output; your client {}", run.ending(STEP)),
+                },
+                hint: "after connecting the socket, print the address it is aimed at: \
+                       println!(\"The UDP server is {address}\")."
+                    .into(),
+                section: "The server's address".into(),
+            },
+            &run.seen,
+        );
+    }
+}
+
+/// The prompt `>> ` is printed, and flushed, before the client waits for input.
+#[test]
+fn prints_the_prompt_before_waiting_for_input() {
+    let server = FakeUdpServer::start(numbered_replies());
+    let mut client = Running::start(LESSON, &[&server.address().to_string()]);
+    // Type nothing: a prompt still stuck in the output buffer never shows up.
+    if client.read_until(">> ", STEP).is_err() {
+        client.fail(Problem {
+            check: "the prompt `>> ` appears before the client waits for a line".into(),
+            did: "started your client and typed nothing yet".into(),
+            expected: "\">> \" on the screen".into(),
+            got: format!("nothing within {} s", STEP.as_secs()),
+            hint: "print!(\">> \") has no newline, so Rust keeps it in a buffer: call \
+                   io::stdout().flush() right after it."
+                .into(),
+            section: "The prompt".into(),
+        });
+    }
+}
+
+/// Each typed line travels as exactly one datagram: the text and one `\n` (also for an
+/// empty line, and for a line typed with a Windows `\r\n` ending).
+#[test]
+fn sends_each_line_as_one_datagram_with_one_newline() {
+    let server = FakeUdpServer::start(numbered_replies());
+    let typed = "hello\n\ntwo words\r\nSTOP\n";
+    let run = run_client(&server, typed, STEP);
+    let received = server.wait_received(STEP, |datagrams| datagrams.len() >= 4);
+    let expected: [&[u8]; 4] = [b"hello\n", b"\n", b"two words\n", b"STOP\n"];
+    if payloads(&received) != expected {
+        LESSON.fail(
+            Problem {
+                check: "each line is sent as one datagram ending in exactly one newline".into(),
+                did: format!("typed {}", shown(typed.as_bytes())),
+                expected:
+                    "the four datagrams [\"hello\\n\", \"\\n\", \"two words\\n\", \"STOP\\n\"]"
+                        .into(),
+                got: format!("the datagrams {}", shown_datagrams(&received)),
+                hint: "one socket.send() per line, with the text and one \\n: \
+                       format!(\"{message}\\n\"). netkit::read_line has already removed the \
+                       line ending you typed (\\n or \\r\\n)."
+                    .into(),
+                section: "TODO(2): one line, one datagram".into(),
+            },
+            &run.seen,
+        );
+    }
+}
+
+/// Every reply is printed as `Reply: <text>`, in order: a reply without a newline as it is,
+/// a trailing `\r\n` or `\n` removed, bytes that are not UTF-8 as `�`.
+#[test]
+fn prints_each_reply_after_reply_prefix() {
+    let mut replies = vec![b"42".to_vec(), b"hi\r\n".to_vec(), b"caf\xe9\n".to_vec()].into_iter();
+    let server = FakeUdpServer::start(move |_| match replies.next() {
+        Some(reply) => Answer::Reply(reply),
+        None => Answer::Silence,
+    });
+    let run = run_client(&server, "one\ntwo\nthree\nSTOP\n", STEP);
+    let stdout = run.stdout();
+    let expected = ["Reply: 42\n", "Reply: hi\n", "Reply: caf\u{fffd}\n"];
+    let positions: Vec<Option<usize>> = expected.iter().map(|line| stdout.find(line)).collect();
+    let in_order = positions.iter().all(Option::is_some) && positions.is_sorted();
+    if !in_order || run.code() != Some(0) {
+        LESSON.fail(
+            Problem {
+                check: "each reply is printed as `Reply: <text>`".into(),
+                did: "typed \"one\", \"two\", \"three\"; the server answered \"42\" (no newline), \
+                      \"hi\\r\\n\", then \"caf\\xe9\\n\" (not UTF-8)"
+                    .into(),
+                expected: "the lines \"Reply: 42\", \"Reply: hi\", \"Reply: caf�\" in this order, \
+                           then exit status 0 after STOP"
+                    .into(),
+                got: format!(
+                    "the output {} and {}",
+                    shown(&run.seen.stdout),
+                    run.ending(STEP)
+                ),
+                hint: "take only the bytes recv() says it received (&buffer[..size]), remove \
+                       one trailing \\n and a \\r before it, turn them into text with \
+                       String::from_utf8_lossy, and print println!(\"Reply: {text}\")."
+                    .into(),
+                section: "Printing the reply".into(),
+            },
+            &run.seen,
+        );
+    }
+}
+
+/// A datagram lost on the way is sent again after the timeout, with the same bytes, and
+/// the reply to the second try is printed.
+#[test]
+fn sends_a_lost_message_again() {
+    let mut hellos = 0;
+    let server = FakeUdpServer::start(move |datagram| {
+        if datagram.bytes != b"hello\n" {
+            return Answer::Silence;
+        }
+        hellos += 1;
+        match hellos {
+            1 => Answer::Silence, // the first one is "lost"
+            _ => Answer::Reply(b"42".to_vec()),
+        }
+    });
+    let within = REPLY_TIMEOUT + STEP;
+    let run = run_client(&server, "hello\nSTOP\n", within);
+    // The client may exit before the test's server thread has recorded its last datagram.
+    let received = server.wait_received(STEP, |datagrams| datagrams.len() >= 3);
+    let expected: [&[u8]; 3] = [b"hello\n", b"hello\n", b"STOP\n"];
+    if !run.stdout().contains("Reply: 42\n") || payloads(&received) != expected {
+        LESSON.fail(
+            Problem {
+                check: "a message whose datagram was lost is sent again".into(),
+                did: "typed \"hello\" then \"STOP\"; the server ignored the first \"hello\\n\" \
+                      (as if it was lost) and answered \"42\" to the second"
+                    .into(),
+                expected: format!(
+                    "after {} s without a reply the same datagram again, then \"Reply: 42\"; \
+                     the server receives [\"hello\\n\", \"hello\\n\", \"STOP\\n\"]",
+                    REPLY_TIMEOUT.as_secs()
+                ),
+                got: format!(
+                    "the server received {}; your client printed {} and {}",
+                    shown_datagrams(&received),
+                    shown(&run.seen.stdout),
+                    run.ending(within)
+                ),
+                hint: "recv() waits forever unless the socket has a read timeout \
+                       (set_read_timeout, TODO(3)). When it times out, send the same line \
+                       again, up to 3 tries in all (TODO(4))."
+                    .into(),
+                section: "TODO(4): asking again".into(),
+            },
+            &run.seen,
+        );
+    }
+}
+
+/// A message that never gets an answer is sent 3 times, 2 s apart; then the client says
+/// `no reply from <ip>:<port> after 3 tries` on stderr, prompts again and goes on working.
+#[test]
+fn gives_up_after_three_tries_and_carries_on() {
+    let server = FakeUdpServer::start(|datagram| match datagram.bytes.as_slice() {
+        b"lost\n" => Answer::Silence,
+        _ => Answer::Reply(b"still here".to_vec()),
+    });
+    let address = server.address();
+    let mut client = Running::start(LESSON, &[&address.to_string()]);
+    let _ = client.read_until(">> ", STEP);
+    client.type_text(b"lost\n");
+    let typed_at = Instant::now();
+    let message = format!("no reply from {address} after {TRIES} tries");
+    // All tries and a margin: 6 s and 1.5 s.
+    let budget = REPLY_TIMEOUT * TRIES + Duration::from_millis(1500);
+    let gave_up = client.wait_for_stderr(&message, budget);
+    let waited = typed_at.elapsed();
+    let received = server.wait_received(STEP, |datagrams| {
+        datagrams.iter().filter(|d| d.bytes == b"lost\n").count() >= TRIES as usize
+    });
+    let tries: Vec<&Datagram> = received.iter().filter(|d| d.bytes == b"lost\n").collect();
+    let spread = match (tries.first(), tries.last()) {
+        (Some(first), Some(last)) => last.at.duration_since(first.at),
+        _ => Duration::ZERO,
+    };
+    // Three tries 2 s apart span 4 s from the first to the last; allow for slow machines.
+    if gave_up.is_err() || tries.len() != TRIES as usize || spread < Duration::from_secs(3) {
+        client.fail(Problem {
+            check: "after 3 unanswered tries the client gives up on that message".into(),
+            did: "typed \"lost\"; the server never answers it".into(),
+            expected: format!(
+                "\"lost\\n\" sent 3 times, 2 s apart, then \"{message}\" on stderr, \
+                 within {:.1} s",
+                budget.as_secs_f64()
+            ),
+            got: format!(
+                "{} \"lost\\n\" datagram(s), {:.1} s from the first to the last; {}",
+                tries.len(),
+                spread.as_secs_f64(),
+                match gave_up {
+                    Ok(_) => format!("the message after {:.1} s", waited.as_secs_f64()),
+                    Err(_) => format!("no such message within {:.1} s", budget.as_secs_f64()),
+                }
+            ),
+            hint: "set a read timeout of 2 s on the socket (TODO(3)); each time recv() runs \
+                   into it, send the line again, 3 tries in all (TODO(4)); then print the \
+                   message with eprintln! and go back to the prompt."
+                .into(),
+            section: "TODO(4): asking again".into(),
+        });
+    }
+    // Giving up on one message must not end the conversation.
+    let carried_on = client.read_until(">> ", STEP).is_ok()
+        && {
+            client.type_text(b"hello\n");
+            client.read_until("Reply: still here\n", STEP).is_ok()
+        }
+        && {
+            client.type_text(b"STOP\n");
+            client.wait_for_exit(STEP).and_then(|status| status.code()) == Some(0)
+        };
+    if !carried_on {
+        client.fail(Problem {
+            check: "after giving up on one message the client goes on".into(),
+            did: "after the unanswered \"lost\", typed \"hello\" (answered \"still here\") \
+                  and then \"STOP\""
+                .into(),
+            expected: "a new prompt, \"Reply: still here\", then exit status 0".into(),
+            got: "something else (see the output below)".into(),
+            hint: "giving up is not an error: print the message on stderr, then continue \
+                   the loop with the next prompt."
+                .into(),
+            section: "TODO(4): asking again".into(),
+        });
+    }
+}
+
+/// `STOP` is sent as one datagram `STOP\n`, then the client says `Exiting UDP client!` and
+/// exits 0 at once, without waiting for a reply (the server never answers STOP).
+#[test]
+fn stop_is_sent_and_ends_the_client_at_once() {
+    // Less than the 2 s reply timeout: a client that waits for a reply to STOP cannot exit
+    // in time, one that does not wait exits in a few milliseconds.
+    let no_wait = Duration::from_millis(1500);
+    for typed in ["STOP\n", "  STOP \t\n"] {
+        let server = FakeUdpServer::start(numbered_replies());
+        let mut client = Running::start(LESSON, &[&server.address().to_string()]);
+        let _ = client.read_until(">> ", STEP);
+        client.type_text(typed.as_bytes());
+        let status = client.wait_for_exit(no_wait);
+        // Once the program has exited, its stdout closes: this returns as soon as all is read.
+        let printed = client.rest_of_stdout(STEP);
+        let received = server.wait_received(STEP, |datagrams| !datagrams.is_empty());
+        let stopped = status.and_then(|status| status.code()) == Some(0)
+            && printed.contains("Exiting UDP client!\n")
+            && payloads(&received) == [typed.as_bytes()];
+        if !stopped {
+            client.fail(Problem {
+                check: "STOP is sent, then the client ends at once".into(),
+                did: format!(
+                    "typed {} (the server does not answer STOP)",
+                    shown(typed.as_bytes())
+                ),
+                expected: format!(
+                    "the datagram {} sent, \"Exiting UDP client!\" printed and exit status 0 \
+                     within {:.1} s, without waiting for a reply",
+                    shown(typed.as_bytes()),
+                    no_wait.as_secs_f64()
+                ),
+                got: format!(
+                    "the datagrams {}; your client {}",
+                    shown_datagrams(&received),
+                    match status {
+                        Some(_) => "exited",
+                        None => "was still running",
+                    }
+                ),
+                hint: "send the line first, then check netkit::is_stop(&message) (it trims \
+                       white space) before you wait for a reply: STOP never gets one."
+                    .into(),
+                section: "STOP and the end of the input".into(),
+            });
+        }
+    }
+}
+
+/// At the end of the input (Ctrl-D, or the end of a piped file) the client exits 0 and
+/// sends nothing more.
+#[test]
+fn end_of_input_ends_the_client_cleanly() {
+    let server = FakeUdpServer::start(numbered_replies());
+    let run = run_client(&server, "hello\n", STEP);
+    let problem = Problem {
+        check: "the end of the input ends the client with status 0".into(),
+        did: "typed \"hello\" and then closed the input (like Ctrl-D)".into(),
+        expected: "\"Reply: reply 1\", then exit status 0, and only \"hello\\n\" sent".into(),
+        hint: "netkit::read_line returns Line::End when the input is over: leave the loop \
+               then. Looping on instead would send empty lines forever (the Go original's bug)."
+            .into(),
+        section: "STOP and the end of the input".into(),
+        ..Problem::default()
+    };
+    expect_exit(&run, 0, STEP, problem);
+    let received = server.received();
+    if payloads(&received) != [b"hello\n"] || !run.stdout().contains("Reply: reply 1\n") {
+        LESSON.fail(
+            Problem {
+                check: "the end of the input ends the client with status 0".into(),
+                did: "typed \"hello\" and then closed the input (like Ctrl-D)".into(),
+                expected: "\"Reply: reply 1\" printed; the server receives only \"hello\\n\""
+                    .into(),
+                got: format!(
+                    "the server received {}; your client printed {}",
+                    shown_datagrams(&received),
+                    shown(&run.seen.stdout)
+                ),
+                hint: "at Line::End, stop: do not send an empty line.".into(),
+                section: "STOP and the end of the input".into(),
+            },
+            &run.seen,
+        );
+    }
+}
+
+/// Nothing listens on the port: the OS answers "port unreachable", and the client prints
+/// one line naming the address and the cause, and exits 1.
+#[test]
+fn a_closed_port_is_one_line_and_status_1() {
+    let address = harness::closed_udp_port().to_string();
+    let run = harness::run_to_end(&LESSON, &[&address], b"hello\n", STEP);
+    let stderr = run.stderr();
+    let one_line = predicate::str::contains(address.as_str())
+        .and(predicate::str::contains("refused"))
+        .and(predicate::str::contains("panicked").not());
+    if !one_line.eval(&stderr) || stderr.trim().lines().count() != 1 || run.code() != Some(1) {
+        LESSON.fail(
+            Problem {
+                check: "a port where nothing listens is one clear line and exit status 1".into(),
+                did: format!("ran your client with {address}, where nothing listens, and typed \"hello\""),
+                expected: format!(
+                    "one line on stderr such as \"could not talk to {address}: connection refused\", then exit status 1"
+                ),
+                got: format!("stderr {} and {}", shown(&run.seen.stderr), run.ending(STEP)),
+                hint: "only a connected UDP socket hears about it: connect() the socket (TODO(1)), \
+                       and then recv() fails with ErrorKind::ConnectionRefused. Return that \
+                       error as a line made with netkit::error_line; main exits with 1."
+                    .into(),
+                section: "When nothing listens".into(),
+            },
+            &run.seen,
+        );
+    }
+}
+
+/// A host name that does not resolve is a runtime error (status 1), not a usage error.
+#[test]
+fn an_unknown_host_is_a_runtime_error() {
+    let run = harness::run_to_end(&LESSON, &["no-such-host.invalid:1234"], b"", STEP * 3);
+    if run.code() != Some(1) || run.stderr().trim().lines().count() != 1 {
+        LESSON.fail(
+            Problem {
+                check: "a host that cannot be resolved gives one error line and status 1".into(),
+                did: "ran your client with no-such-host.invalid:1234".into(),
+                expected: "one line on stderr naming the address, then exit status 1".into(),
+                got: format!(
+                    "stderr {} and {}",
+                    shown(&run.seen.stderr),
+                    run.ending(STEP * 3)
+                ),
+                hint: "resolve the argument with to_socket_addrs() and turn its error into one \
+                       line with netkit::error_line; do not unwrap() it."
+                    .into(),
+                section: "The server's address".into(),
+            },
+            &run.seen,
+        );
+    }
+}
+
+/// The address may be an IPv6 address in brackets or a host name; `localhost` works
+/// whichever of its addresses the server listens on.
+#[test]
+fn talks_to_ipv6_addresses_and_host_names() {
+    let mut cases = Vec::new();
+    if harness::has_ipv6_loopback() {
+        cases.push(("[::1]:0".to_string(), "[::1]"));
+    }
+    // Every address `localhost` stands for on this machine (often 127.0.0.1 and ::1). A
+    // server on the second one is only reached if the client tries the next address when
+    // the first is refused.
+    let localhost = ("localhost", 0).to_socket_addrs().into_iter().flatten();
+    for address in localhost.filter(|address| UdpSocket::bind(address).is_ok()) {
+        cases.push((address.to_string(), "localhost"));
+    }
+    for (listen, host) in cases {
+        let server = FakeUdpServer::start_on(listen.as_str(), numbered_replies());
+        let argument = format!("{host}:{}", server.address().port());
+        let run = harness::run_to_end(&LESSON, &[&argument], b"hello\nSTOP\n", STEP);
+        let announced = format!("The UDP server is {}\n", server.address());
+        let stdout = run.stdout();
+        if !stdout.contains(&announced)
+            || !stdout.contains("Reply: reply 1\n")
+            || run.code() != Some(0)
+        {
+            LESSON.fail(
+                Problem {
+                    check: "IPv6 addresses and host names work".into(),
+                    did: format!(
+                        "ran your client with {argument} (the server listens on {}), typed \
+                         \"hello\" and \"STOP\"",
+                        server.address()
+                    ),
+                    expected: format!(
+                        "{} and \"Reply: reply 1\", then exit status 0",
+                        shown(announced.as_bytes())
+                    ),
+                    got: format!(
+                        "the output {} and {}",
+                        shown(&run.seen.stdout),
+                        run.ending(STEP)
+                    ),
+                    hint: "bind the local socket in the server's family: \"0.0.0.0:0\" for \
+                           IPv4, \"[::]:0\" for IPv6. A name may resolve to several addresses: \
+                           when one is refused, try the next."
+                        .into(),
+                    section: "The server's address".into(),
+                },
+                &run.seen,
+            );
+        }
+    }
+}
+
+/// A datagram from anyone but the server is not taken for the reply: the connected socket
+/// only receives from the server.
+#[test]
+fn ignores_datagrams_from_other_senders() {
+    let server = FakeUdpServer::start(|datagram| {
+        if datagram.bytes != b"hello\n" {
+            return Answer::Silence;
+        }
+        // Another program, on another port, answers first.
+        if let Ok(stranger) = UdpSocket::bind("127.0.0.1:0") {
+            let _ = stranger.send_to(b"not from the server", datagram.from);
+        }
+        Answer::Reply(b"42".to_vec())
+    });
+    let run = run_client(&server, "hello\nSTOP\n", STEP);
+    let stdout = run.stdout();
+    if !stdout.contains("Reply: 42\n") || stdout.contains("not from the server") {
+        LESSON.fail(
+            Problem {
+                check: "only the server's datagrams count as replies".into(),
+                did: "typed \"hello\"; another socket sent \"not from the server\" to your \
+                      client, then the server answered \"42\""
+                    .into(),
+                expected: "\"Reply: 42\", and no trace of the stranger's datagram".into(),
+                got: format!("the output {}", shown(&run.seen.stdout)),
+                hint: "connect() the UDP socket to the server (TODO(1)): the OS then drops \
+                       datagrams from any other address. recv_from() on an unconnected \
+                       socket takes datagrams from anyone."
+                    .into(),
+                section: "TODO(1): a socket aimed at the server".into(),
+            },
+            &run.seen,
+        );
+    }
+}
+
+/// A missing, extra or malformed argument prints a usage line and exits 2.
+#[test]
+fn bad_arguments_print_usage_and_exit_2() {
+    let cases: [&[&str]; 5] = [
+        &[],
+        &["127.0.0.1:1", "extra"],
+        &["no-port-here"],
+        &["localhost:not-a-port"],
+        &["localhost:70000"],
+    ];
+    for args in cases {
+        let run = harness::run_to_end(&LESSON, args, b"", STEP);
+        if run.code() != Some(2) || !run.stderr().contains("usage") {
+            LESSON.fail(
+                Problem {
+                    check: "a bad command line prints a usage line and exits with 2".into(),
+                    did: format!("ran your client with the arguments {args:?}"),
+                    expected: "a line starting \"usage:\" on stderr, exit status 2".into(),
+                    got: format!(
+                        "stderr {} and {}",
+                        shown(&run.seen.stderr),
+                        run.ending(STEP)
+                    ),
+                    hint: "netkit::client_argument() does this check; keep its call at the \
+                           top of main."
+                        .into(),
+                    section: "Arguments and exit codes".into(),
+                },
+                &run.seen,
+            );
+        }
+    }
+}
