@@ -1,0 +1,167 @@
+//! # Lesson 5: a concurrent TCP server
+//!
+//! Serves many clients at the same time, each in a thread of its own, and answers every line
+//! with the number of clients connected right now. `STOP` closes only the connection that
+//! sent it; the server runs until it is killed.
+//!
+//! ```text
+//! $ cargo run -p lesson5-solution -- 1234
+//! Listening on 127.0.0.1:1234
+//! -> hello from the first client
+//! -> hello from the second client
+//! -> STOP
+//! ```
+//!
+//! Your task: fill in the three TODOs, in order. After each one, run
+//! `cargo test -p lesson5`: the first failing test tells you what is missing and where the
+//! book explains it (chapter "Lesson 5: a concurrent TCP server").
+
+use std::io::{self, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use netkit::Line;
+
+/// How long the accept loop rests after `accept` failed.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
+// ANCHOR: main
+fn main() -> ExitCode {
+    let address = match netkit::server_argument() {
+        Ok(address) => address,
+        Err(usage_error) => return usage_error,
+    };
+    netkit::exit_with(serve_forever(&address))
+}
+// ANCHOR_END: main
+
+// ANCHOR: serve_forever
+/// Binds, announces the address, then accepts clients until the program is killed.
+fn serve_forever(address: &str) -> Result<(), String> {
+    let listener = listen(address)?;
+    // One counter for the whole server, shared through `Arc`s by every client's guard.
+    let client_count = Arc::new(AtomicUsize::new(0));
+    loop {
+        match listener.accept() {
+            Ok((client, peer)) => {
+                // Counted here, before its thread even exists: the next client to connect
+                // is told about this one, however the threads happen to run.
+                let guard = ConnectionGuard::new(&client_count);
+                start_client_thread(client, peer, guard);
+            }
+            Err(error) => rest_after_accept_error(&error),
+        }
+    }
+}
+// ANCHOR_END: serve_forever
+
+// ANCHOR: listen
+/// Binds the listening socket and prints `Listening on <ip>:<port>`.
+fn listen(address: &str) -> Result<TcpListener, String> {
+    let listener = TcpListener::bind(address)
+        .map_err(|error| netkit::error_line(&format!("could not listen on {address}"), &error))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|error| netkit::error_line("could not read the bound address", &error))?;
+    println!("Listening on {bound}");
+    Ok(listener)
+}
+// ANCHOR_END: listen
+
+// ANCHOR: connection_guard
+/// One connected client. While it exists, the client is counted in `client_count`.
+#[derive(Debug)]
+struct ConnectionGuard {
+    client_count: Arc<AtomicUsize>,
+}
+
+impl ConnectionGuard {
+    /// Counts one more client, and keeps a handle on the counter to uncount it later.
+    fn new(client_count: &Arc<AtomicUsize>) -> ConnectionGuard {
+        // TODO(1): count one more client with `client_count.fetch_add(1, Ordering::Relaxed)`,
+        // then return a guard holding its own handle on the counter: `Arc::clone(client_count)`.
+        todo!("TODO(1): add one to the count (now {client_count:?}) and keep an Arc::clone of it")
+    }
+
+    /// The number of clients connected right now, this one included.
+    fn count(&self) -> usize {
+        self.client_count.load(Ordering::Relaxed)
+    }
+}
+// ANCHOR_END: connection_guard
+
+// ANCHOR: start_client_thread
+/// Serves one client in a thread of its own, so that a slow client only ever blocks itself.
+fn start_client_thread(client: TcpStream, peer: SocketAddr, guard: ConnectionGuard) {
+    // TODO(2): start a thread that runs `serve_client(client, peer, guard)`, with a `move`
+    // closure so that the thread owns all three. Use `thread::Builder::new().spawn(...)`: if
+    // it returns an error (no threads left), print it with `netkit::error_line` and go on.
+    todo!("TODO(2): start a thread for client {peer}, moving {client:?} and {guard:?} into it")
+}
+// ANCHOR_END: start_client_thread
+
+// ANCHOR: serve_client
+/// The whole life of one client thread: talk, then let go of the connection and the guard.
+#[allow(dead_code)] // the thread of TODO(2) calls it; delete this line then.
+fn serve_client(client: TcpStream, peer: SocketAddr, guard: ConnectionGuard) {
+    if let Err(error) = answer_lines(&client, &guard) {
+        // A reset or another error ends this client only.
+        eprintln!(
+            "{}",
+            netkit::error_line(&format!("lost the connection to {peer}"), &error)
+        );
+    }
+    // `client` and `guard` are dropped here: the socket is closed and the client uncounted.
+}
+// ANCHOR_END: serve_client
+
+// ANCHOR: answer_lines
+/// Reads lines until STOP or the end of the stream, answering each with the current count.
+fn answer_lines(mut client: &TcpStream, guard: &ConnectionGuard) -> io::Result<()> {
+    let mut requests = BufReader::new(client);
+    loop {
+        let text = match netkit::read_line(&mut requests)? {
+            Line::Text(text) => text,
+            Line::End => return Ok(()),
+            Line::TooLong => {
+                println!("a client sent a line longer than 64 KiB, closing its connection");
+                return netkit::send_and_close(client, "ERROR line too long\n");
+            }
+        };
+        println!("-> {text}");
+        if netkit::is_stop(&text) {
+            // No reply: returning ends this thread, which closes only this connection.
+            return Ok(());
+        }
+        // Read the count now, for each reply: other clients come and go meanwhile.
+        client.write_all(format!("{}\n", guard.count()).as_bytes())?;
+    }
+}
+// ANCHOR_END: answer_lines
+
+// ANCHOR: rest_after_accept_error
+/// An `accept` that failed is reported, and the server goes on after a short rest.
+fn rest_after_accept_error(error: &io::Error) {
+    eprintln!("{}", netkit::error_line("could not accept a client", error));
+    // Usually "too many open files": the client stays queued, so trying again at once would
+    // fail at once, a loop burning a core. Resting lets other clients leave and free handles.
+    thread::sleep(ACCEPT_PAUSE);
+}
+// ANCHOR_END: rest_after_accept_error
+
+// ANCHOR: drop_guard
+/// The end of a connection, however it ends: STOP, end of stream, error, or even a panic.
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        // TODO(3): count one client less, with `fetch_sub` on `self.client_count`.
+        todo!(
+            "TODO(3): subtract one from the count (now {:?})",
+            self.client_count
+        )
+    }
+}
+// ANCHOR_END: drop_guard
