@@ -145,8 +145,9 @@ fn select_lessons(args: &[String]) -> Result<Vec<u32>, String> {
 }
 
 /// Lessons are found, not listed: every `lessons/lessonN` with a `solutions/lessonN` beside
-/// it, so adding lesson 6 needs no change here.
-fn discover_lessons() -> Result<Vec<u32>, String> {
+/// it, so adding lesson 6 needs no change here. (`progress`, `watch` and the other learner
+/// commands find lessons with this function too.)
+pub(crate) fn discover_lessons() -> Result<Vec<u32>, String> {
     let mut numbers = Vec::new();
     for entry in read_dir(Path::new("lessons"))? {
         let name = entry.to_string_lossy().into_owned();
@@ -264,36 +265,10 @@ fn sync_scratch() -> Result<(), String> {
     for item in COPIED {
         let from = Path::new(item);
         if from.exists() {
-            copy_tree(from, &scratch.join(item))?;
+            xtask::copy_tree(from, &scratch.join(item))?;
         }
     }
     Ok(())
-}
-
-fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
-    let metadata =
-        fs::metadata(from).map_err(|err| format!("could not read {}: {err}", from.display()))?;
-    if metadata.is_dir() {
-        // A stray build directory inside a package would be large and useless here.
-        if from.file_name().is_some_and(|name| name == "target") {
-            return Ok(());
-        }
-        fs::create_dir_all(to)
-            .map_err(|err| format!("could not create {}: {err}", to.display()))?;
-        for name in read_dir(from)? {
-            copy_tree(&from.join(&name), &to.join(&name))?;
-        }
-        return Ok(());
-    }
-    fs::copy(from, to).map_err(|err| format!("could not copy {}: {err}", from.display()))?;
-    let copied_at = metadata
-        .modified()
-        .map_err(|err| format!("could not read the time of {}: {err}", from.display()))?;
-    File::options()
-        .write(true)
-        .open(to)
-        .and_then(|file| file.set_modified(copied_at))
-        .map_err(|err| format!("could not set the time of {}: {err}", to.display()))
 }
 
 // ---------------------------------------------------------------------------------------
