@@ -5,13 +5,17 @@
 //! others, and installed only when `TOOL --version` does not already show that version.
 //!
 //! `mdbook build` exits 0 even when an include is broken, so after a build the checks in
-//! [`xtask::book_check`] turn those silent mistakes into a failure.
+//! [`xtask::book_check`] turn those silent mistakes into a failure. `mdbook test` then
+//! compiles the book's own Rust snippets, and with `--browser` every page is opened in
+//! headless Chromium ([`browser`]).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use xtask::book_check::{self, Problem};
+
+mod browser;
 
 /// One mdBook tool, pinned to a version that works with the others.
 struct Tool {
@@ -48,10 +52,11 @@ const TOOLS: [Tool; 4] = [
 /// What the command line asked for.
 struct Options {
     build_only: bool,
+    browser: bool,
     port: Option<u16>,
 }
 
-/// Runs `cargo xtask book [--build-only] [--port P]` from the workspace root.
+/// Runs `cargo xtask book [--build-only | --browser] [--port P]` from the workspace root.
 pub fn run(args: &[String]) -> Result<(), String> {
     let options = parse_options(args)?;
     let book_toml = fs::read_to_string("book/book.toml")
@@ -65,7 +70,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let source_problems = book_check::check_sources(Path::new("book/src"))?;
     report(&source_problems);
 
-    if !options.build_only {
+    if !options.build_only && !options.browser {
         // While writing, a live preview helps even with a broken include: the problems
         // above are warnings here.
         let mut serve_args = vec!["serve", "book", "--open"];
@@ -76,26 +81,42 @@ pub fn run(args: &[String]) -> Result<(), String> {
         return mdbook(&serve_args);
     }
 
+    // Start from an empty output folder: pages of chapters since removed, or of an earlier
+    // layout (before linkcheck2 moved the HTML into html/), would otherwise linger there.
+    match fs::remove_dir_all("book/book") {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(format!("could not empty book/book: {err}")),
+    }
     mdbook(&["build", "book"])?;
-    let html_problems = book_check::check_html(&html_dir(&book_toml))?;
+    let html_dir = html_dir(&book_toml);
+    let html_problems = book_check::check_html(&html_dir)?;
     report(&html_problems);
     let count = source_problems.len() + html_problems.len();
     if count > 0 {
         return Err(format!("the book has {count} problem(s), listed above"));
     }
-    println!("book: built and checked, no problems");
+    // The Rust snippets written in the chapters themselves: code included from the crates
+    // is fenced `rust,ignore` (cargo tests it), and code that binds or connects `no_run`.
+    mdbook(&["test", "book"])?;
+    println!("book: built and checked, no problems; its Rust snippets compile");
+    if options.browser {
+        browser::check(&html_dir)?;
+    }
     Ok(())
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
         build_only: false,
+        browser: false,
         port: None,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--build-only" => options.build_only = true,
+            "--browser" => options.browser = true,
             "--port" | "-p" => {
                 let value = args
                     .next()
@@ -108,8 +129,10 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             other => return Err(format!("book: unknown option `{other}`")),
         }
     }
-    if options.build_only && options.port.is_some() {
-        return Err("book: --port is for serving; it does nothing with --build-only".into());
+    if (options.build_only || options.browser) && options.port.is_some() {
+        return Err(
+            "book: --port is for serving; it does nothing with --build-only or --browser".into(),
+        );
     }
     Ok(options)
 }

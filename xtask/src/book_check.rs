@@ -31,9 +31,10 @@ impl fmt::Display for Problem {
 }
 
 /// Checks the Markdown sources in `src_dir` (normally `book/src`):
-/// every chapter listed in `SUMMARY.md` exists and is not empty, and every
+/// every chapter listed in `SUMMARY.md` exists and is not empty, every
 /// `{{#include}}` / `{{#rustdoc_include}}` names an existing file and, if it names an
-/// anchor, that file has both `ANCHOR: name` and a later `ANCHOR_END: name`.
+/// anchor, that file has both `ANCHOR: name` and a later `ANCHOR_END: name`, and every
+/// `{{#quiz}}` names an existing quiz file.
 ///
 /// Run it before `mdbook build`: the build creates missing chapters as empty files.
 /// `Err` means the check itself could not run (e.g. a file could not be read).
@@ -181,7 +182,7 @@ fn check_includes(page: &Path, text: &str) -> Vec<Problem> {
     let page_dir = page.parent().unwrap_or(Path::new("."));
     find_directives(text)
         .into_iter()
-        .filter(|directive| matches!(directive.kind, "include" | "rustdoc_include"))
+        .filter(|directive| matches!(directive.kind, "include" | "rustdoc_include" | "quiz"))
         .filter_map(|directive| {
             let message = check_include(page_dir, directive.argument)?;
             Some(Problem {
@@ -415,6 +416,17 @@ fn main() {
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].line, Some(3));
         assert!(problems[0].message.contains("`nowhere.rs` does not exist"));
+    }
+
+    #[test]
+    fn a_missing_quiz_file_is_reported() {
+        let problems = problems_for("missing-quiz", "{{#quiz quizzes/lesson9.toml}}\n");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0]
+                .message
+                .contains("`quizzes/lesson9.toml` does not exist")
+        );
     }
 
     #[test]
