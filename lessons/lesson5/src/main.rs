@@ -122,7 +122,10 @@ fn serve_client(client: TcpStream, peer: SocketAddr, guard: ConnectionGuard) {
 // ANCHOR: answer_lines
 /// Reads lines until STOP or the end of the stream, answering each with the current count.
 fn answer_lines(mut client: &TcpStream, guard: &ConnectionGuard) -> io::Result<()> {
-    let mut requests = BufReader::new(client);
+    // A small read-ahead buffer, as each of possibly thousands of threads has one: with the
+    // default 8 KiB, 10,000 clients would pin some 30 MB more memory. Lines are short, and a
+    // longer one is still read whole, 1 KiB at a time.
+    let mut requests = BufReader::with_capacity(1024, client);
     loop {
         let text = match netkit::read_line(&mut requests)? {
             Line::Text(text) => text,
