@@ -8,6 +8,7 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 pub mod book_check;
+pub mod fixture;
 
 /// The workspace root: the directory that holds the top-level `Cargo.toml`.
 ///

@@ -19,6 +19,8 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use xtask::fixture::Fixture;
+
 /// The scratch copy of the workspace, rebuilt from the real one on every run.
 const SCRATCH: &str = "target/verify-workspace";
 /// What the scratch copy needs to build the lessons. `target/`, `book/` and `.git` stay out.
@@ -63,9 +65,9 @@ enum Got {
 /// One program to put in place of the skeleton's `src/main.rs`.
 struct Case {
     name: String,
-    source: PathBuf,
+    program: String,
     expect: Expect,
-    /// For fixtures, their `//!` first line: the mistake they make.
+    /// For fixtures, the first line of their file: the mistake they make.
     about: String,
 }
 
@@ -168,31 +170,24 @@ pub(crate) fn discover_lessons() -> Result<Vec<u32>, String> {
 
 /// The cases for one lesson, in the order they run: skeleton, solution, fixtures by name.
 fn plan_lesson(number: u32) -> Result<Lesson, String> {
+    let solution = read_text(&solution_main(number))?;
     let mut cases = vec![
         Case {
             name: "skeleton".into(),
-            source: skeleton_main(number),
+            program: read_text(&skeleton_main(number))?,
             expect: Expect::Fail,
             about: "the learner's starting point, untouched".into(),
         },
         Case {
             name: "solution".into(),
-            source: PathBuf::from(format!("solutions/lesson{number}/src/main.rs")),
+            program: solution.clone(),
             expect: Expect::Pass,
             about: "the reference solution".into(),
         },
     ];
-    for case in &cases {
-        if !case.source.is_file() {
-            return Err(format!(
-                "lesson {number}: {} is missing",
-                case.source.display()
-            ));
-        }
-    }
 
     let mut warnings = Vec::new();
-    let fixtures = find_fixtures(number, &mut warnings)?;
+    let fixtures = find_fixtures(number, &solution)?;
     let fixture_count = fixtures.len();
     if fixture_count < ENOUGH_FIXTURES {
         warnings.push(format!(
@@ -213,34 +208,31 @@ fn skeleton_main(number: u32) -> PathBuf {
     PathBuf::from(format!("lessons/lesson{number}/src/main.rs"))
 }
 
-/// The wrong programs in `tests/fixtures/lessonN/*.rs`. Each one's first line should be a
-/// `//! ` comment saying what mistake it makes; that line goes into the report.
-fn find_fixtures(number: u32, warnings: &mut Vec<String>) -> Result<Vec<Case>, String> {
+fn solution_main(number: u32) -> PathBuf {
+    PathBuf::from(format!("solutions/lesson{number}/src/main.rs"))
+}
+
+/// The wrong programs of `tests/fixtures/lessonN/*.diff`, each made from the solution by
+/// applying its diff (see `xtask::fixture`). A diff that no longer applies stops the run:
+/// it must be made again from the current solution.
+fn find_fixtures(number: u32, solution: &str) -> Result<Vec<Case>, String> {
     let dir = PathBuf::from(format!("tests/fixtures/lesson{number}"));
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
     let mut fixtures = Vec::new();
     for name in read_dir(&dir)? {
-        let source = dir.join(&name);
-        let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".rs")) else {
+        let path = dir.join(&name);
+        let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".diff")) else {
             continue;
         };
-        let text = read_text(&source)?;
-        let first_line = text.lines().next().unwrap_or("");
-        let about = match first_line.strip_prefix("//!") {
-            Some(doc) => doc.trim().to_string(),
-            None => {
-                warnings.push(format!(
-                    "{} does not start with a `//! ` line describing its mistake",
-                    source.display()
-                ));
-                "(no `//!` line describing the mistake)".to_string()
-            }
-        };
+        let fixture = Fixture::parse(&read_text(&path)?)
+            .and_then(|fixture| Ok((fixture.apply(solution)?, fixture.about)))
+            .map_err(|problem| format!("{}: {problem}", path.display()))?;
+        let (program, about) = fixture;
         fixtures.push(Case {
             name: stem.to_string(),
-            source,
+            program,
             expect: Expect::Fail,
             about,
         });
@@ -284,8 +276,7 @@ fn verify_lesson(lesson: &Lesson, root: &Path, table: &Table) -> Result<Vec<Outc
         // `fs::write` gives the file a new modification time, which is what tells Cargo to
         // recompile it. (This relies on the file system keeping sub-second times, as ext4,
         // APFS and NTFS do.)
-        let program = read_text(&case.source)?;
-        write_text(&scratch_main, &program)?;
+        write_text(&scratch_main, &case.program)?;
         let result = run_case(lesson.number, case, root);
         // Put the skeleton back before anything else can go wrong.
         write_text(&scratch_main, &skeleton_text)?;
