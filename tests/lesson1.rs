@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use harness::common::{self, Role};
 use harness::predicates::prelude::*;
 use harness::{Answer, FakeServer, Finished, Lesson, Problem, Running, STEP, shown};
 
@@ -32,37 +33,11 @@ fn run_client(server: &FakeServer, typed: &str) -> Finished {
     harness::run_to_end(&LESSON, &[&address], typed.as_bytes(), STEP)
 }
 
-/// Fails unless the client ended by itself with `code`.
-fn expect_exit(run: &Finished, code: i32, problem: Problem) {
-    if run.code() != Some(code) {
-        LESSON.fail(
-            Problem {
-                got: format!("your client {}", run.ending(STEP)),
-                ..problem
-            },
-            &run.seen,
-        );
-    }
-}
-
 /// The prompt `>> ` is printed, and flushed, before the client waits for input.
 #[test]
 fn prints_the_prompt_before_waiting_for_input() {
     let server = FakeServer::start(numbered_replies());
-    let mut client = Running::start(LESSON, &[&server.address().to_string()]);
-    // Type nothing: a prompt still stuck in the output buffer never shows up.
-    if client.read_until(">> ", STEP).is_err() {
-        client.fail(Problem {
-            check: "the prompt `>> ` appears before the client waits for a line".into(),
-            did: "started your client and typed nothing yet".into(),
-            expected: "\">> \" on the screen".into(),
-            got: format!("nothing within {} s", STEP.as_secs()),
-            hint: "print!(\">> \") has no newline, so Rust keeps it in a buffer: call \
-                   io::stdout().flush() right after it."
-                .into(),
-            section: "The prompt".into(),
-        });
-    }
+    common::check_prompt_before_input(&LESSON, server.address(), "The prompt");
 }
 
 /// Each typed line reaches the server once, followed by exactly one `\n`.
@@ -138,7 +113,7 @@ fn stop_is_sent_and_ends_the_client_without_waiting() {
             section: "Ending the conversation".into(),
             ..Problem::default()
         };
-        expect_exit(&run, 0, problem());
+        common::expect_exit(&LESSON, Role::Client, &run, 0, STEP, problem());
         if !run.stdout().contains("TCP client exiting...\n") {
             let got = format!("the output {}", shown(&run.seen.stdout));
             LESSON.fail(Problem { got, ..problem() }, &run.seen);
@@ -174,7 +149,7 @@ fn end_of_input_ends_the_client_cleanly() {
         section: "Ending the conversation".into(),
         ..Problem::default()
     };
-    expect_exit(&run, 0, problem);
+    common::expect_exit(&LESSON, Role::Client, &run, 0, STEP, problem);
     let received = server.received();
     if received != b"hello\n" {
         LESSON.fail(
@@ -304,60 +279,40 @@ fn a_server_that_hangs_up_ends_the_client_with_status_1() {
         let got = format!("stderr {}", shown(&run.seen.stderr));
         LESSON.fail(Problem { got, ..problem }, &run.seen);
     }
-    expect_exit(&run, 1, problem);
+    common::expect_exit(&LESSON, Role::Client, &run, 1, STEP, problem);
 }
 
 /// No server on the port: one line on stderr naming the address and the cause, status 1.
 #[test]
 fn connection_refused_is_one_line_and_status_1() {
     let address = harness::closed_port().to_string();
-    let run = harness::run_to_end(&LESSON, &[&address], b"hello\n", STEP);
-    let stderr = run.stderr();
-    let one_line = predicate::str::contains(address.as_str())
-        .and(predicate::str::contains("refused"))
-        .and(predicate::str::contains("panicked").not());
-    if !one_line.eval(&stderr) || stderr.trim().lines().count() != 1 || run.code() != Some(1) {
-        LESSON.fail(
-            Problem {
-                check: "a failed connection is one clear line and exit status 1".into(),
-                did: format!("ran your client with {address}, where nothing listens"),
-                expected: format!(
-                    "one line on stderr such as \"could not connect to {address}: connection refused\", then exit status 1"
-                ),
-                got: format!("stderr {} and {}", shown(&run.seen.stderr), run.ending(STEP)),
-                hint: "do not unwrap() the connect result: turn the error into a line with \
-                       netkit::error_line and return it; main exits with 1."
-                    .into(),
-                section: "Connecting".into(),
-            },
-            &run.seen,
-        );
-    }
+    common::check_refused(
+        &LESSON,
+        &address,
+        Problem {
+            check: "a failed connection is one clear line and exit status 1".into(),
+            did: format!("ran your client with {address}, where nothing listens"),
+            expected: format!(
+                "one line on stderr such as \"could not connect to {address}: connection refused\", then exit status 1"
+            ),
+            hint: "do not unwrap() the connect result: turn the error into a line with \
+                   netkit::error_line and return it; main exits with 1."
+                .into(),
+            section: "Connecting".into(),
+            ..Problem::default()
+        },
+    );
 }
 
 /// A host name that does not resolve is a runtime error (status 1), not a usage error.
 #[test]
 fn an_unknown_host_is_a_runtime_error() {
-    let run = harness::run_to_end(&LESSON, &["no-such-host.invalid:1234"], b"", STEP * 3);
-    if run.code() != Some(1) || run.stderr().trim().lines().count() != 1 {
-        LESSON.fail(
-            Problem {
-                check: "a host that cannot be resolved gives one error line and status 1".into(),
-                did: "ran your client with no-such-host.invalid:1234".into(),
-                expected: "one line on stderr naming the address, then exit status 1".into(),
-                got: format!(
-                    "stderr {} and {}",
-                    shown(&run.seen.stderr),
-                    run.ending(STEP * 3)
-                ),
-                hint: "TcpStream::connect resolves the name itself; its error is a connect \
-                       error like any other."
-                    .into(),
-                section: "Connecting".into(),
-            },
-            &run.seen,
-        );
-    }
+    common::check_unknown_host(
+        &LESSON,
+        "TcpStream::connect resolves the name itself; its error is a connect error like any \
+         other.",
+        "Connecting",
+    );
 }
 
 /// The address may be a host name or an IPv6 address in brackets.
@@ -396,36 +351,12 @@ fn connects_by_host_name_and_by_ipv6_address() {
 /// A missing, extra or malformed argument prints a usage line and exits 2.
 #[test]
 fn bad_arguments_print_usage_and_exit_2() {
-    let cases: [&[&str]; 5] = [
-        &[],
-        &["127.0.0.1:1", "extra"],
-        &["no-port-here"],
-        &["localhost:not-a-port"],
-        &["localhost:70000"],
-    ];
-    for args in cases {
-        let run = harness::run_to_end(&LESSON, args, b"", STEP);
-        let usage = predicate::str::contains("usage");
-        if run.code() != Some(2) || !usage.eval(&run.stderr().to_lowercase()) {
-            LESSON.fail(
-                Problem {
-                    check: "a bad command line prints a usage line and exits with 2".into(),
-                    did: format!("ran your client with the arguments {args:?}"),
-                    expected: "a line starting \"usage:\" on stderr, exit status 2".into(),
-                    got: format!(
-                        "stderr {} and {}",
-                        shown(&run.seen.stderr),
-                        run.ending(STEP)
-                    ),
-                    hint: "netkit::client_argument() does this check; keep its call at the \
-                           top of main."
-                        .into(),
-                    section: "Arguments and exit codes".into(),
-                },
-                &run.seen,
-            );
-        }
-    }
+    common::check_usage_errors(
+        &LESSON,
+        Role::Client,
+        &common::BAD_CLIENT_ARGUMENTS,
+        "Arguments and exit codes",
+    );
 }
 
 /// A slow typist: the client waits for each line, and each reply comes before the next

@@ -7,35 +7,28 @@
 //! Run them with `cargo test -p lesson2`. The same file also checks the reference solution
 //! (`cargo test -p lesson2-solution`).
 
-use std::net::{SocketAddr, TcpListener};
-use std::thread;
+use std::net::SocketAddr;
 
 use chrono::{DateTime, FixedOffset, Local};
-use harness::predicates::prelude::*;
+use harness::common::{self, Role, Transport};
 use harness::{Lesson, Peer, Problem, Running, STEP, describe_read, shown};
 
 const LESSON: Lesson = harness::lesson!(2);
 
 /// Starts the server on `127.0.0.1` with a free port; returns it and its address.
 fn start_server() -> (Running, SocketAddr) {
-    let mut server = Running::start(LESSON, &["0"]);
-    let address = server.listening_address("Listening");
-    (server, address)
+    Running::start_server(LESSON, "0", "Listening")
 }
 
 /// Connects to the server under test, or fails the test with its output.
 fn connect(server: &mut Running, address: SocketAddr) -> Peer {
-    match Peer::connect(address) {
-        Ok(peer) => peer,
-        Err(error) => server.fail(Problem {
-            check: "the server accepts a connection".into(),
-            did: format!("connected to {address}, the address your server printed"),
-            expected: "the connection is accepted".into(),
-            got: format!("the error {error}"),
-            hint: "keep the TcpListener alive (do not drop it) and call accept() on it.".into(),
-            section: "Accepting a client".into(),
-        }),
-    }
+    common::connect(
+        server,
+        address,
+        "the server accepts a connection",
+        "keep the TcpListener alive (do not drop it) and call accept() on it.",
+        "Accepting a client",
+    )
 }
 
 /// Sends `line` and returns the reply line, `\n` included, or fails the test.
@@ -78,19 +71,12 @@ fn is_rfc3339_in_seconds(text: &str) -> bool {
 /// port number.
 #[test]
 fn prints_the_real_address_it_listens_on() {
-    let (mut server, address) = start_server();
-    if address.ip().to_string() != "127.0.0.1" || address.port() == 0 {
-        server.fail(Problem {
-            check: "a bare port listens on 127.0.0.1, and the line shows the real port".into(),
-            did: "started your server with the argument \"0\"".into(),
-            expected: "\"Listening on 127.0.0.1:<the port the OS chose>\"".into(),
-            got: format!("the address {address}"),
-            hint: "netkit::server_argument() turns \"0\" into \"127.0.0.1:0\"; print \
-                   listener.local_addr(), not the argument."
-                .into(),
-            section: "Listening".into(),
-        });
-    }
+    common::check_real_address_printed(
+        &LESSON,
+        "netkit::server_argument() turns \"0\" into \"127.0.0.1:0\"; print \
+         listener.local_addr(), not the argument.",
+        "Listening",
+    );
 }
 
 /// A line gets the current local time in RFC 3339 at seconds precision, and a newline.
@@ -265,14 +251,8 @@ fn a_line_over_64_kib_is_refused_without_a_crash() {
     longest.push(b'\n');
     ask(&mut server, &mut peer, &longest);
 
-    // A megabyte without a newline, sent from another thread: the server may stop reading
-    // part way, and a write that nobody reads would block this thread.
-    let writer = peer.stream().try_clone();
-    let sending = thread::spawn(move || {
-        if let Ok(mut stream) = writer {
-            let _ = std::io::Write::write_all(&mut stream, &vec![b'y'; 1 << 20]);
-        }
-    });
+    // A megabyte without a newline: the server may stop reading part way.
+    let sending = peer.send_in_background(vec![b'y'; 1 << 20]);
     let reply = peer.receive_line();
     let _ = sending.join();
     let status = server.wait_for_exit(STEP);
@@ -307,8 +287,7 @@ fn listens_on_ipv6_when_asked() {
         eprintln!("skipped: this machine has no IPv6 loopback");
         return;
     }
-    let mut server = Running::start(LESSON, &["[::1]:0"]);
-    let address = server.listening_address("Listening");
+    let (mut server, address) = Running::start_server(LESSON, "[::1]:0", "Listening");
     let mut peer = connect(&mut server, address);
     let reply = ask(&mut server, &mut peer, b"hello\n");
     if !address.is_ipv6() || reply.len() < 20 {
@@ -326,60 +305,16 @@ fn listens_on_ipv6_when_asked() {
 /// A port already taken by another program: one error line naming it, exit status 1.
 #[test]
 fn a_port_in_use_is_one_line_and_status_1() {
-    let taken = TcpListener::bind("127.0.0.1:0").expect("the test could bind a port");
-    let port = taken.local_addr().map(|a| a.port()).unwrap_or_default();
-    let run = harness::run_to_end(&LESSON, &[&port.to_string()], b"", STEP);
-    let expected =
-        predicate::str::contains(port.to_string()).and(predicate::str::contains("in use"));
-    if run.code() != Some(1) || !expected.eval(&run.stderr()) || run.stderr().lines().count() != 1 {
-        LESSON.fail(
-            Problem {
-                check: "a port that is taken gives one error line and status 1".into(),
-                did: format!("ran your server on port {port}, which the test is using"),
-                expected: format!(
-                    "one line like \"could not listen on 127.0.0.1:{port}: address in use\", status 1"
-                ),
-                got: format!("stderr {} and {}", shown(&run.seen.stderr), run.ending(STEP)),
-                hint: "do not unwrap() bind: turn its error into a line with \
-                       netkit::error_line and return it."
-                    .into(),
-                section: "Listening".into(),
-            },
-            &run.seen,
-        );
-    }
+    common::check_port_in_use(&LESSON, Transport::Tcp, "Listening");
 }
 
 /// A missing, extra or malformed argument prints a usage line and exits 2.
 #[test]
 fn bad_arguments_print_usage_and_exit_2() {
-    let cases: [&[&str]; 5] = [
-        &[],
-        &["1234", "extra"],
-        &["not-a-port"],
-        &["70000"],
-        &["localhost:x"],
-    ];
-    for args in cases {
-        let run = harness::run_to_end(&LESSON, args, b"", STEP);
-        if run.code() != Some(2) || !run.stderr().to_lowercase().contains("usage") {
-            LESSON.fail(
-                Problem {
-                    check: "a bad command line prints a usage line and exits with 2".into(),
-                    did: format!("ran your server with the arguments {args:?}"),
-                    expected: "a line starting \"usage:\" on stderr, exit status 2".into(),
-                    got: format!(
-                        "stderr {} and {}",
-                        shown(&run.seen.stderr),
-                        run.ending(STEP)
-                    ),
-                    hint: "netkit::server_argument() does this check; keep its call at the top \
-                           of main."
-                        .into(),
-                    section: "Arguments and exit codes".into(),
-                },
-                &run.seen,
-            );
-        }
-    }
+    common::check_usage_errors(
+        &LESSON,
+        Role::Server,
+        &common::BAD_SERVER_ARGUMENTS,
+        "Arguments and exit codes",
+    );
 }

@@ -14,7 +14,7 @@
 use std::net::{ToSocketAddrs, UdpSocket};
 use std::time::{Duration, Instant};
 
-use harness::predicates::prelude::*;
+use harness::common::{self, Role};
 use harness::{
     Answer, Datagram, FakeUdpServer, Finished, Lesson, Problem, Running, STEP, shown,
     shown_datagrams,
@@ -51,19 +51,6 @@ fn payloads(datagrams: &[Datagram]) -> Vec<&[u8]> {
     datagrams.iter().map(|d| d.bytes.as_slice()).collect()
 }
 
-/// Fails unless the client ended by itself with `code`.
-fn expect_exit(run: &Finished, code: i32, within: Duration, problem: Problem) {
-    if run.code() != Some(code) {
-        LESSON.fail(
-            Problem {
-                got: format!("your client {}", run.ending(within)),
-                ..problem
-            },
-            &run.seen,
-        );
-    }
-}
-
 /// The first line names the server's address, `The UDP server is <ip>:<port>`.
 #[test]
 fn prints_the_server_address_first() {
@@ -98,20 +85,7 @@ fn prints_the_server_address_first() {
 #[test]
 fn prints_the_prompt_before_waiting_for_input() {
     let server = FakeUdpServer::start(numbered_replies());
-    let mut client = Running::start(LESSON, &[&server.address().to_string()]);
-    // Type nothing: a prompt still stuck in the output buffer never shows up.
-    if client.read_until(">> ", STEP).is_err() {
-        client.fail(Problem {
-            check: "the prompt `>> ` appears before the client waits for a line".into(),
-            did: "started your client and typed nothing yet".into(),
-            expected: "\">> \" on the screen".into(),
-            got: format!("nothing within {} s", STEP.as_secs()),
-            hint: "print!(\">> \") has no newline, so Rust keeps it in a buffer: call \
-                   io::stdout().flush() right after it."
-                .into(),
-            section: "The prompt".into(),
-        });
-    }
+    common::check_prompt_before_input(&LESSON, server.address(), "The prompt");
 }
 
 /// Each typed line travels as exactly one datagram: the text and one `\n` (also for an
@@ -375,7 +349,7 @@ fn end_of_input_ends_the_client_cleanly() {
         section: "STOP and the end of the input".into(),
         ..Problem::default()
     };
-    expect_exit(&run, 0, STEP, problem);
+    common::expect_exit(&LESSON, Role::Client, &run, 0, STEP, problem);
     let received = server.received();
     if payloads(&received) != [b"hello\n"] || !run.stdout().contains("Reply: reply 1\n") {
         LESSON.fail(
@@ -402,54 +376,36 @@ fn end_of_input_ends_the_client_cleanly() {
 #[test]
 fn a_closed_port_is_one_line_and_status_1() {
     let address = harness::closed_udp_port().to_string();
-    let run = harness::run_to_end(&LESSON, &[&address], b"hello\n", STEP);
-    let stderr = run.stderr();
-    let one_line = predicate::str::contains(address.as_str())
-        .and(predicate::str::contains("refused"))
-        .and(predicate::str::contains("panicked").not());
-    if !one_line.eval(&stderr) || stderr.trim().lines().count() != 1 || run.code() != Some(1) {
-        LESSON.fail(
-            Problem {
-                check: "a port where nothing listens is one clear line and exit status 1".into(),
-                did: format!("ran your client with {address}, where nothing listens, and typed \"hello\""),
-                expected: format!(
-                    "one line on stderr such as \"could not talk to {address}: connection refused\", then exit status 1"
-                ),
-                got: format!("stderr {} and {}", shown(&run.seen.stderr), run.ending(STEP)),
-                hint: "only a connected UDP socket hears about it: connect() the socket (TODO(1)), \
-                       and then recv() fails with ErrorKind::ConnectionRefused. Return that \
-                       error as a line made with netkit::error_line; main exits with 1."
-                    .into(),
-                section: "When nothing listens".into(),
-            },
-            &run.seen,
-        );
-    }
+    common::check_refused(
+        &LESSON,
+        &address,
+        Problem {
+            check: "a port where nothing listens is one clear line and exit status 1".into(),
+            did: format!(
+                "ran your client with {address}, where nothing listens, and typed \"hello\""
+            ),
+            expected: format!(
+                "one line on stderr such as \"could not talk to {address}: connection refused\", then exit status 1"
+            ),
+            hint: "only a connected UDP socket hears about it: connect() the socket (TODO(1)), \
+                   and then recv() fails with ErrorKind::ConnectionRefused. Return that \
+                   error as a line made with netkit::error_line; main exits with 1."
+                .into(),
+            section: "When nothing listens".into(),
+            ..Problem::default()
+        },
+    );
 }
 
 /// A host name that does not resolve is a runtime error (status 1), not a usage error.
 #[test]
 fn an_unknown_host_is_a_runtime_error() {
-    let run = harness::run_to_end(&LESSON, &["no-such-host.invalid:1234"], b"", STEP * 3);
-    if run.code() != Some(1) || run.stderr().trim().lines().count() != 1 {
-        LESSON.fail(
-            Problem {
-                check: "a host that cannot be resolved gives one error line and status 1".into(),
-                did: "ran your client with no-such-host.invalid:1234".into(),
-                expected: "one line on stderr naming the address, then exit status 1".into(),
-                got: format!(
-                    "stderr {} and {}",
-                    shown(&run.seen.stderr),
-                    run.ending(STEP * 3)
-                ),
-                hint: "resolve the argument with to_socket_addrs() and turn its error into one \
-                       line with netkit::error_line; do not unwrap() it."
-                    .into(),
-                section: "The server's address".into(),
-            },
-            &run.seen,
-        );
-    }
+    common::check_unknown_host(
+        &LESSON,
+        "resolve the argument with to_socket_addrs() and turn its error into one line with \
+         netkit::error_line; do not unwrap() it.",
+        "The server's address",
+    );
 }
 
 /// The address may be an IPv6 address in brackets or a host name; `localhost` works
@@ -545,33 +501,10 @@ fn ignores_datagrams_from_other_senders() {
 /// A missing, extra or malformed argument prints a usage line and exits 2.
 #[test]
 fn bad_arguments_print_usage_and_exit_2() {
-    let cases: [&[&str]; 5] = [
-        &[],
-        &["127.0.0.1:1", "extra"],
-        &["no-port-here"],
-        &["localhost:not-a-port"],
-        &["localhost:70000"],
-    ];
-    for args in cases {
-        let run = harness::run_to_end(&LESSON, args, b"", STEP);
-        if run.code() != Some(2) || !run.stderr().contains("usage") {
-            LESSON.fail(
-                Problem {
-                    check: "a bad command line prints a usage line and exits with 2".into(),
-                    did: format!("ran your client with the arguments {args:?}"),
-                    expected: "a line starting \"usage:\" on stderr, exit status 2".into(),
-                    got: format!(
-                        "stderr {} and {}",
-                        shown(&run.seen.stderr),
-                        run.ending(STEP)
-                    ),
-                    hint: "netkit::client_argument() does this check; keep its call at the \
-                           top of main."
-                        .into(),
-                    section: "Arguments and exit codes".into(),
-                },
-                &run.seen,
-            );
-        }
-    }
+    common::check_usage_errors(
+        &LESSON,
+        Role::Client,
+        &common::BAD_CLIENT_ARGUMENTS,
+        "Arguments and exit codes",
+    );
 }

@@ -7,10 +7,10 @@
 //! Run them with `cargo test -p lesson4`. The same file also checks the reference solution
 //! (`cargo test -p lesson4-solution`).
 
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use harness::predicates::prelude::*;
+use harness::common::{self, Role, Transport};
 use harness::{Lesson, Problem, Running, STEP, UdpPeer, describe_datagram, shown};
 
 const LESSON: Lesson = harness::lesson!(4);
@@ -21,9 +21,7 @@ const LARGEST_DATAGRAM: usize = 65_535 - 20 - 8;
 
 /// Starts the server on `127.0.0.1` with a free port; returns it and its address.
 fn start_server() -> (Running, SocketAddr) {
-    let mut server = Running::start(LESSON, &["0"]);
-    let address = server.listening_address("TODO(1): binding the socket");
-    (server, address)
+    Running::start_server(LESSON, "0", "TODO(1): binding the socket")
 }
 
 /// A UDP socket of the test's, connected to the server under test, or fails the test.
@@ -72,19 +70,12 @@ fn ask(server: &mut Running, peer: &UdpPeer, datagram: &[u8]) -> u32 {
 /// port number.
 #[test]
 fn prints_the_real_address_it_listens_on() {
-    let (mut server, address) = start_server();
-    if address.ip().to_string() != "127.0.0.1" || address.port() == 0 {
-        server.fail(Problem {
-            check: "a bare port listens on 127.0.0.1, and the line shows the real port".into(),
-            did: "started your server with the argument \"0\"".into(),
-            expected: "\"Listening on 127.0.0.1:<the port the OS chose>\"".into(),
-            got: format!("the address {address}"),
-            hint: "netkit::server_argument() turns \"0\" into \"127.0.0.1:0\"; print \
-                   socket.local_addr(), not the argument."
-                .into(),
-            section: "TODO(1): binding the socket".into(),
-        });
-    }
+    common::check_real_address_printed(
+        &LESSON,
+        "netkit::server_argument() turns \"0\" into \"127.0.0.1:0\"; print \
+         socket.local_addr(), not the argument.",
+        "TODO(1): binding the socket",
+    );
 }
 
 /// A datagram gets one datagram back: a number from 1 to 1000 in decimal ASCII, with no
@@ -360,8 +351,8 @@ fn listens_on_ipv6_when_asked() {
         eprintln!("skipped: this machine has no IPv6 loopback");
         return;
     }
-    let mut server = Running::start(LESSON, &["[::1]:0"]);
-    let address = server.listening_address("TODO(1): binding the socket");
+    let (mut server, address) =
+        Running::start_server(LESSON, "[::1]:0", "TODO(1): binding the socket");
     if !address.is_ipv6() {
         server.fail(Problem {
             check: "HOST:PORT arguments bind that host".into(),
@@ -379,60 +370,16 @@ fn listens_on_ipv6_when_asked() {
 /// A port already taken by another program: one error line naming it, exit status 1.
 #[test]
 fn a_port_in_use_is_one_line_and_status_1() {
-    let taken = UdpSocket::bind("127.0.0.1:0").expect("the test could bind a UDP port");
-    let port = taken.local_addr().map(|a| a.port()).unwrap_or_default();
-    let run = harness::run_to_end(&LESSON, &[&port.to_string()], b"", STEP);
-    let expected =
-        predicate::str::contains(port.to_string()).and(predicate::str::contains("in use"));
-    if run.code() != Some(1) || !expected.eval(&run.stderr()) || run.stderr().lines().count() != 1 {
-        LESSON.fail(
-            Problem {
-                check: "a port that is taken gives one error line and status 1".into(),
-                did: format!("ran your server on UDP port {port}, which the test is using"),
-                expected: format!(
-                    "one line like \"could not listen on 127.0.0.1:{port}: address in use\", status 1"
-                ),
-                got: format!("stderr {} and {}", shown(&run.seen.stderr), run.ending(STEP)),
-                hint: "do not unwrap() bind: turn its error into a line with \
-                       netkit::error_line and return it."
-                    .into(),
-                section: "TODO(1): binding the socket".into(),
-            },
-            &run.seen,
-        );
-    }
+    common::check_port_in_use(&LESSON, Transport::Udp, "TODO(1): binding the socket");
 }
 
 /// A missing, extra or malformed argument prints a usage line and exits 2.
 #[test]
 fn bad_arguments_print_usage_and_exit_2() {
-    let cases: [&[&str]; 5] = [
-        &[],
-        &["1234", "extra"],
-        &["not-a-port"],
-        &["70000"],
-        &["localhost:x"],
-    ];
-    for args in cases {
-        let run = harness::run_to_end(&LESSON, args, b"", STEP);
-        if run.code() != Some(2) || !run.stderr().contains("usage") {
-            LESSON.fail(
-                Problem {
-                    check: "a bad command line prints a usage line and exits with 2".into(),
-                    did: format!("ran your server with the arguments {args:?}"),
-                    expected: "a line starting \"usage:\" on stderr, exit status 2".into(),
-                    got: format!(
-                        "stderr {} and {}",
-                        shown(&run.seen.stderr),
-                        run.ending(STEP)
-                    ),
-                    hint: "netkit::server_argument() does this check; keep its call at the top \
-                           of main."
-                        .into(),
-                    section: "Arguments and exit codes".into(),
-                },
-                &run.seen,
-            );
-        }
-    }
+    common::check_usage_errors(
+        &LESSON,
+        Role::Server,
+        &common::BAD_SERVER_ARGUMENTS,
+        "Arguments and exit codes",
+    );
 }

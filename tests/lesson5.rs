@@ -7,12 +7,12 @@
 //! Run them with `cargo test -p lesson5`. The same file also checks the reference solution
 //! (`cargo test -p lesson5-solution`).
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Instant;
 
-use harness::predicates::prelude::*;
+use harness::common::{self, Role, Transport};
 use harness::{Lesson, Peer, Problem, Running, STEP, describe_read, shown};
 
 const LESSON: Lesson = harness::lesson!(5);
@@ -37,26 +37,19 @@ const NO_REPLY_HINT: &str = "end every reply with \\n: the client reads up to it
 
 /// Starts the server on `127.0.0.1` with a free port; returns it and its address.
 fn start_server() -> (Running, SocketAddr) {
-    let mut server = Running::start(LESSON, &["0"]);
-    let address = server.listening_address(LISTENING);
-    (server, address)
+    Running::start_server(LESSON, "0", LISTENING)
 }
 
 /// Connects to the server under test, or fails the test with its output.
 fn connect(server: &mut Running, address: SocketAddr) -> Peer {
-    match Peer::connect(address) {
-        Ok(peer) => peer,
-        Err(error) => server.fail(Problem {
-            check: "the server accepts every client".into(),
-            did: format!("connected to {address}, the address your server printed"),
-            expected: "the connection is accepted".into(),
-            got: format!("the error {error}"),
-            hint: "keep the TcpListener alive and call accept() on it in a loop; a server \
-                   that has exited refuses connections."
-                .into(),
-            section: THREADS.into(),
-        }),
-    }
+    common::connect(
+        server,
+        address,
+        "the server accepts every client",
+        "keep the TcpListener alive and call accept() on it in a loop; a server that has \
+         exited refuses connections.",
+        THREADS,
+    )
 }
 
 /// A line the test sent, for a report: long lines by their size only.
@@ -156,17 +149,11 @@ fn wait_for_count(server: &mut Running, peer: &mut Peer, expected: usize, did: &
 /// port number.
 #[test]
 fn prints_the_real_address_it_listens_on() {
-    let (mut server, address) = start_server();
-    if address.ip().to_string() != "127.0.0.1" || address.port() == 0 {
-        server.fail(Problem {
-            check: "a bare port listens on 127.0.0.1, and the line shows the real port".into(),
-            did: "started your server with the argument \"0\"".into(),
-            expected: "\"Listening on 127.0.0.1:<the port the OS chose>\"".into(),
-            got: format!("the address {address}"),
-            hint: "print listener.local_addr(), not the argument.".into(),
-            section: LISTENING.into(),
-        });
-    }
+    common::check_real_address_printed(
+        &LESSON,
+        "print listener.local_addr(), not the argument.",
+        LISTENING,
+    );
 }
 
 /// Three clients join one after the other: they are told 1, 2 and 3, and the first one, asked
@@ -512,14 +499,8 @@ fn a_line_over_64_kib_closes_only_that_client() {
     longest.push(b'\n');
     ask(&mut server, &mut flooder, &longest, TOO_LONG);
 
-    // A megabyte without a newline, sent from another thread: the server may stop reading
-    // part way, and a write that nobody reads would block this thread.
-    let writer = flooder.stream().try_clone();
-    let sending = thread::spawn(move || {
-        if let Ok(mut stream) = writer {
-            let _ = std::io::Write::write_all(&mut stream, &vec![b'y'; 1 << 20]);
-        }
-    });
+    // A megabyte without a newline: the server may stop reading part way.
+    let sending = flooder.send_in_background(vec![b'y'; 1 << 20]);
     let reply = flooder.receive_line();
     let refused = matches!(&reply, Ok(line) if line == b"ERROR line too long\n");
     // Only a server that refused the line is worth waiting for; a wrong one fails fast.
@@ -553,60 +534,16 @@ fn a_line_over_64_kib_closes_only_that_client() {
 /// A port already taken by another program: one error line naming it, exit status 1.
 #[test]
 fn a_port_in_use_is_one_line_and_status_1() {
-    let taken = TcpListener::bind("127.0.0.1:0").expect("the test could bind a port");
-    let port = taken.local_addr().map(|a| a.port()).unwrap_or_default();
-    let run = harness::run_to_end(&LESSON, &[&port.to_string()], b"", STEP);
-    let expected =
-        predicate::str::contains(port.to_string()).and(predicate::str::contains("in use"));
-    if run.code() != Some(1) || !expected.eval(&run.stderr()) || run.stderr().lines().count() != 1 {
-        LESSON.fail(
-            Problem {
-                check: "a port that is taken gives one error line and status 1".into(),
-                did: format!("ran your server on port {port}, which the test is using"),
-                expected: format!(
-                    "one line like \"could not listen on 127.0.0.1:{port}: address in use\", status 1"
-                ),
-                got: format!("stderr {} and {}", shown(&run.seen.stderr), run.ending(STEP)),
-                hint: "do not unwrap() bind: turn its error into a line with \
-                       netkit::error_line and return it."
-                    .into(),
-                section: LISTENING.into(),
-            },
-            &run.seen,
-        );
-    }
+    common::check_port_in_use(&LESSON, Transport::Tcp, LISTENING);
 }
 
 /// A missing, extra or malformed argument prints a usage line and exits 2.
 #[test]
 fn bad_arguments_print_usage_and_exit_2() {
-    let cases: [&[&str]; 5] = [
-        &[],
-        &["1234", "extra"],
-        &["not-a-port"],
-        &["70000"],
-        &["localhost:x"],
-    ];
-    for args in cases {
-        let run = harness::run_to_end(&LESSON, args, b"", STEP);
-        if run.code() != Some(2) || !run.stderr().contains("usage") {
-            LESSON.fail(
-                Problem {
-                    check: "a bad command line prints a usage line and exits with 2".into(),
-                    did: format!("ran your server with the arguments {args:?}"),
-                    expected: "a line starting \"usage:\" on stderr, exit status 2".into(),
-                    got: format!(
-                        "stderr {} and {}",
-                        shown(&run.seen.stderr),
-                        run.ending(STEP)
-                    ),
-                    hint: "netkit::server_argument() does this check; keep its call at the top \
-                           of main."
-                        .into(),
-                    section: ARGUMENTS.into(),
-                },
-                &run.seen,
-            );
-        }
-    }
+    common::check_usage_errors(
+        &LESSON,
+        Role::Server,
+        &common::BAD_SERVER_ARGUMENTS,
+        ARGUMENTS,
+    );
 }

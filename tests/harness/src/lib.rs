@@ -28,6 +28,8 @@ use std::time::{Duration, Instant};
 pub use assert_cmd;
 pub use predicates;
 
+pub mod common;
+
 /// The deadline for one step: a reply, a printed line, a connection, a program's exit.
 ///
 /// On loopback a correct program answers in well under a millisecond, so three seconds is
@@ -493,6 +495,15 @@ impl Running {
         self.lesson.fail(problem, &seen)
     }
 
+    /// Starts a server of the course with this argument (`"0"` for `127.0.0.1` and a port the
+    /// OS picks) and reads its `Listening on` line; returns the server and its address.
+    /// `section` is the book section a missing line points to.
+    pub fn start_server(lesson: Lesson, argument: &str, section: &str) -> (Running, SocketAddr) {
+        let mut server = Running::start(lesson, &[argument]);
+        let address = server.listening_address(section);
+        (server, address)
+    }
+
     /// Reads the first line, `Listening on <ip>:<port>`, and returns the address.
     pub fn listening_address(&mut self, section: &str) -> SocketAddr {
         let line = self.read_line(STEP);
@@ -617,6 +628,18 @@ impl Peer {
         Ok(rest)
     }
 
+    /// Sends bytes from a thread of their own; join the handle to wait until they are sent
+    /// (or the connection failed). A server may stop reading part way, for example after a
+    /// line that is too long, and a write that nobody reads would block the test.
+    pub fn send_in_background(&self, bytes: Vec<u8>) -> thread::JoinHandle<()> {
+        let writer = self.stream.try_clone();
+        thread::spawn(move || {
+            if let Ok(mut stream) = writer {
+                let _ = stream.write_all(&bytes);
+            }
+        })
+    }
+
     /// Half-closes: the server reads the end of the stream, but can still answer.
     pub fn finish_sending(&self) -> io::Result<()> {
         self.stream.shutdown(std::net::Shutdown::Write)
@@ -730,29 +753,44 @@ impl FakeServer {
 
     /// Every byte received so far.
     pub fn received(&self) -> Vec<u8> {
-        let (lock, _) = &*self.received;
-        lock.lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        recorded(&self.received)
     }
 
     /// Waits (at most `within`) until the received bytes satisfy `done`, and returns them.
     pub fn wait_received(&self, within: Duration, done: impl Fn(&[u8]) -> bool) -> Vec<u8> {
-        let deadline = Instant::now() + within;
-        let (lock, changed) = &*self.received;
-        let mut bytes = lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        while !done(&bytes) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            bytes = match changed.wait_timeout(bytes, left) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
-        bytes.clone()
+        wait_recorded(&self.received, within, done)
     }
+}
+
+/// A copy of what a fake server's thread has recorded so far.
+fn recorded<T: Clone>(record: &(Mutex<Vec<T>>, Condvar)) -> Vec<T> {
+    let (lock, _) = record;
+    lock.lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone()
+}
+
+/// Waits (at most `within`) until what a fake server's thread has recorded satisfies `done`,
+/// and returns a copy of it. The thread notifies the condition variable after each record.
+fn wait_recorded<T: Clone>(
+    record: &(Mutex<Vec<T>>, Condvar),
+    within: Duration,
+    done: impl Fn(&[T]) -> bool,
+) -> Vec<T> {
+    let deadline = Instant::now() + within;
+    let (lock, changed) = record;
+    let mut items = lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    while !done(&items) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        items = match changed.wait_timeout(items, left) {
+            Ok((guard, _)) => guard,
+            Err(poisoned) => poisoned.into_inner().0,
+        };
+    }
+    items.clone()
 }
 
 /// A port on which nothing listens: bind port 0, note the port, close the listener.
@@ -891,10 +929,7 @@ impl FakeUdpServer {
 
     /// Every datagram received so far, in order of arrival.
     pub fn received(&self) -> Vec<Datagram> {
-        let (lock, _) = &*self.received;
-        lock.lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        recorded(&self.received)
     }
 
     /// Waits (at most `within`) until the datagrams received satisfy `done`, and returns
@@ -904,20 +939,7 @@ impl FakeUdpServer {
         within: Duration,
         done: impl Fn(&[Datagram]) -> bool,
     ) -> Vec<Datagram> {
-        let deadline = Instant::now() + within;
-        let (lock, changed) = &*self.received;
-        let mut datagrams = lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        while !done(&datagrams) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            datagrams = match changed.wait_timeout(datagrams, left) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
-        datagrams.clone()
+        wait_recorded(&self.received, within, done)
     }
 }
 
