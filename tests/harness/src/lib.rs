@@ -220,13 +220,46 @@ pub fn run_to_end(lesson: &Lesson, args: &[&str], stdin: &[u8], within: Duration
         .write_stdin(stdin.to_vec())
         .timeout(within)
         .output();
-    match output {
+    let finished = match output {
         Ok(output) => Finished {
             timed_out: started.elapsed() >= within,
             seen: Seen::from(&output),
         },
         Err(error) => panic!("could not start {}: {error}", lesson.program),
+    };
+    fail_on_panic(lesson, args, stdin, &finished);
+    finished
+}
+
+/// A program must never panic, whatever its input: a panic fails the test at once, before
+/// any check that would only wait for what the crashed program can no longer do. (A
+/// `todo!()` is a panic too: the report then names the TODO to do next.)
+fn fail_on_panic(lesson: &Lesson, args: &[&str], stdin: &[u8], finished: &Finished) {
+    let stderr = String::from_utf8_lossy(&finished.seen.stderr);
+    if !stderr.contains("panicked at") {
+        return;
     }
+    let check = if todo_reached(&stderr).is_some() {
+        "the program runs to its end (it is not finished yet)"
+    } else {
+        "the program never panics, whatever its input"
+    };
+    lesson.fail(
+        Problem {
+            check: check.into(),
+            did: format!(
+                "ran it with the arguments {args:?} and the input {}",
+                shown(stdin)
+            ),
+            expected: "no panic: a clear one-line error and an exit status (see SPEC.md)".into(),
+            got: "a panic (see stderr below)".into(),
+            hint: "do not unwrap() or index past the end on network bytes or user input: \
+                   turn the error into a line with netkit::error_line and return it."
+                .into(),
+            section: "Arguments and exit codes".into(),
+        },
+        &finished.seen,
+    );
 }
 
 /// A program that ran to its end (or was stopped at the deadline).
