@@ -15,16 +15,7 @@ fn talks_to_a_netcat_server() {
     if !harness::tool_available("nc") {
         return;
     }
-    // `-v` makes netcat print "Listening on localhost PORT", with the port the OS chose.
-    let mut netcat = Running::start_other(LESSON, "nc", &["-lv", "127.0.0.1", "0"]);
-    let listening = netcat
-        .wait_for_stderr("Listening on", STEP)
-        .unwrap_or_default();
-    let port = listening
-        .split_whitespace()
-        .filter_map(|word| word.parse::<u16>().ok())
-        .next_back()
-        .unwrap_or_default();
+    let (mut netcat, port) = harness::start_netcat_listener(LESSON, false);
     let mut client = Running::start(LESSON, &[&format!("127.0.0.1:{port}")]);
 
     client.type_text(b"hello\n");

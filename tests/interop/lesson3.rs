@@ -14,14 +14,7 @@ fn talks_to_a_netcat_udp_server() {
     if !harness::tool_available("nc") {
         return;
     }
-    // `-v` makes netcat print "Bound on localhost PORT", with the port the OS chose.
-    let mut netcat = Running::start_other(LESSON, "nc", &["-u", "-lv", "127.0.0.1", "0"]);
-    let bound = netcat.wait_for_stderr("Bound on", STEP).unwrap_or_default();
-    let port = bound
-        .split_whitespace()
-        .filter_map(|word| word.parse::<u16>().ok())
-        .next_back()
-        .unwrap_or_default();
+    let (mut netcat, port) = harness::start_netcat_listener(LESSON, true);
     let mut client = Running::start(LESSON, &[&format!("127.0.0.1:{port}")]);
 
     client.type_text(b"hello\n");

@@ -1071,6 +1071,25 @@ pub fn closed_udp_port() -> SocketAddr {
     socket.local_addr().expect("a bound socket has an address")
 }
 
+/// Starts `nc -l` (with `-u` for UDP) on a port the OS picks and returns it with that port,
+/// which `-v` makes netcat print ("Listening on localhost PORT", or "Bound on ..." for UDP).
+/// Port 0 if netcat printed none in time: the test then fails on the first exchange.
+pub fn start_netcat_listener(lesson: Lesson, udp: bool) -> (Running, u16) {
+    let (args, said): (&[&str], _) = if udp {
+        (&["-u", "-lv", "127.0.0.1", "0"], "Bound on")
+    } else {
+        (&["-lv", "127.0.0.1", "0"], "Listening on")
+    };
+    let mut netcat = Running::start_other(lesson, "nc", args);
+    let line = netcat.wait_for_stderr(said, STEP).unwrap_or_default();
+    let port = line
+        .split_whitespace()
+        .filter_map(|word| word.parse::<u16>().ok())
+        .next_back()
+        .unwrap_or_default();
+    (netcat, port)
+}
+
 /// The file name of a path, for messages.
 pub fn file_name(path: &str) -> String {
     Path::new(path)
