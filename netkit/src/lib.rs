@@ -9,6 +9,8 @@
 //! any [`BufRead`], which is also why they are easy to test. The one exception,
 //! [`send_and_close`], is a piece of TCP etiquette that servers need when they hang up.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process::ExitCode;
@@ -106,10 +108,16 @@ pub fn server_address(argument: &str) -> Result<String, String> {
     }
 }
 
-/// A port is a whole number from 0 to 65535; `u16` is exactly that range.
+/// A port is a whole number from 0 to 65535, written in digits only.
+///
+/// `u16` is exactly that range, but `str::parse` also accepts a leading `+` (`+5`), which
+/// no one means as a port: so the digits are checked first.
 pub fn parse_port(text: &str) -> Result<u16, String> {
-    text.parse::<u16>()
-        .map_err(|_| format!("`{text}` is not a port (a whole number from 0 to 65535)"))
+    let not_a_port = || format!("`{text}` is not a port (a whole number from 0 to 65535)");
+    if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(not_a_port());
+    }
+    text.parse::<u16>().map_err(|_| not_a_port())
 }
 
 // ANCHOR: errors
@@ -210,6 +218,54 @@ pub fn send_and_close(mut stream: &TcpStream, reply: &str) -> io::Result<()> {
 }
 // ANCHOR_END: send_and_close
 
+// ANCHOR: printable
+/// Text that came from the network, made safe to print on a terminal.
+///
+/// A terminal obeys control characters: `ESC [2J` clears the screen, `ESC ]0;...BEL` retitles
+/// the window, `\r` moves back to overwrite what was printed. A peer could send any of them,
+/// so every control character except tab is shown escaped instead (`\x1b`, `\r`, `\0`), and
+/// the learner sees exactly what arrived. Text without any is returned as it is, uncopied.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe_on_a_terminal) {
+        return Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            c if !is_unsafe_on_a_terminal(c) => shown.push(c),
+            '\0' => shown.push_str("\\0"),
+            '\r' => shown.push_str("\\r"),
+            '\n' => shown.push_str("\\n"),
+            // Control characters are all below U+0100 (C0, DEL, and C1 such as U+009B, a
+            // one-character `ESC [`): two hex digits show any of them.
+            c => {
+                let _ = write!(shown, "\\x{:02x}", u32::from(c));
+            }
+        }
+    }
+    Cow::Owned(shown)
+}
+
+/// Control characters (Unicode's category Cc: C0, DEL and C1), except tab, which terminals
+/// only move past.
+fn is_unsafe_on_a_terminal(c: char) -> bool {
+    c.is_control() && c != '\t'
+}
+// ANCHOR_END: printable
+
+// ANCHOR: log_line
+/// Prints one line of a server's log on standard output, and never fails.
+///
+/// `println!` panics when stdout is gone (`lesson5 0 | head -1`: once `head` has its line and
+/// leaves, every write to the pipe fails with "broken pipe"). A server must not die because
+/// nobody reads its log, so a line that cannot be written is dropped and the server goes on.
+pub fn log_line(line: &str) {
+    let mut stdout = io::stdout().lock();
+    // Ignored on purpose: the log is a courtesy, serving the clients is the job.
+    let _ = writeln!(stdout, "{line}");
+}
+// ANCHOR_END: log_line
+
 /// `STOP` ends a conversation: the text, with white space around it trimmed, is exactly `STOP`.
 pub fn is_stop(text: &str) -> bool {
     text.trim() == "STOP"
@@ -293,6 +349,27 @@ mod tests {
                 "{bad} should be rejected"
             );
         }
+    }
+
+    #[test]
+    fn a_port_is_digits_only() {
+        assert_eq!(parse_port("0"), Ok(0));
+        assert_eq!(parse_port("65535"), Ok(65535));
+        for bad in ["+5", "-1", " 5", "5 ", "", "65536", "0x10", "１２"] {
+            assert!(parse_port(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn printable_escapes_what_would_drive_a_terminal() {
+        assert_eq!(printable("hello\tworld é"), "hello\tworld é");
+        assert!(matches!(printable("plain"), Cow::Borrowed(_)));
+        assert_eq!(
+            printable("\x1b]0;pwned\x07\x1b[2J"),
+            "\\x1b]0;pwned\\x07\\x1b[2J"
+        );
+        assert_eq!(printable("a\rb\0c\nd\x7f"), "a\\rb\\0c\\nd\\x7f");
+        assert_eq!(printable("\u{9b}2J"), "\\x9b2J");
     }
 
     #[test]
