@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::ops::RangeInclusive;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -56,6 +57,98 @@ pub fn server_argument() -> Result<String, ExitCode> {
 }
 // ANCHOR_END: arguments
 
+/// A number a server takes as an option before its address: `--idle-timeout SECS`.
+#[derive(Debug, Clone)]
+pub struct Setting {
+    /// The option as typed: `--idle-timeout`.
+    pub flag: &'static str,
+    /// What the value stands for in the usage line: `SECS`.
+    pub placeholder: &'static str,
+    /// The values accepted, both ends included.
+    pub range: RangeInclusive<u64>,
+    /// The value when the option is not given.
+    pub default: u64,
+}
+
+/// Reads a server's command line with options: `[--flag VALUE]... PORT` (lessons 6 to 8).
+///
+/// Each option may come at most once, in any order, before the address. Returns the address
+/// (a bare port means `127.0.0.1`, as in [`server_argument`]) and one value per setting, in
+/// the order of `settings`, so that `main` can destructure them by name:
+/// `let (address, [max_clients, idle_seconds]) = netkit::server_arguments_with(&[...])?`.
+pub fn server_arguments_with<const N: usize>(
+    settings: &[Setting; N],
+) -> Result<(String, [u64; N]), ExitCode> {
+    let mut args = std::env::args();
+    let program = program_name(args.next());
+    let args: Vec<String> = args.collect();
+    parse_server_command_line(&args, settings).map_err(|problem| {
+        let shape: Vec<String> = settings
+            .iter()
+            .map(|setting| format!("[{} {}]", setting.flag, setting.placeholder))
+            .chain(["PORT".to_string()])
+            .collect();
+        usage(&program, &shape.join(" "), &problem)
+    })
+}
+
+/// The rules of [`server_arguments_with`], on a list of arguments (without the program name).
+pub fn parse_server_command_line<const N: usize>(
+    args: &[String],
+    settings: &[Setting; N],
+) -> Result<(String, [u64; N]), String> {
+    let mut values: [Option<u64>; N] = [None; N];
+    let mut rest = args;
+    while let [flag, after_flag @ ..] = rest {
+        if !flag.starts_with("--") {
+            break;
+        }
+        let Some(index) = settings.iter().position(|setting| setting.flag == flag) else {
+            return Err(format!("unknown option `{flag}`"));
+        };
+        let setting = &settings[index];
+        let [value, after_value @ ..] = after_flag else {
+            return Err(format!("`{flag}` needs a value ({})", setting.placeholder));
+        };
+        if values[index].is_some() {
+            return Err(format!("`{flag}` is given twice"));
+        }
+        values[index] = Some(parse_setting(setting, value)?);
+        rest = after_value;
+    }
+    let address = match rest {
+        [] => return Err("missing argument".to_string()),
+        [address] => server_address(address)?,
+        [_, extra, ..] if extra.starts_with("--") => {
+            return Err(format!("options come before the address: `{extra}`"));
+        }
+        [_, _, ..] => return Err("too many arguments".to_string()),
+    };
+    let mut chosen = [0; N];
+    for (index, setting) in settings.iter().enumerate() {
+        chosen[index] = values[index].unwrap_or(setting.default);
+    }
+    Ok((address, chosen))
+}
+
+/// A setting's value: digits only (as for ports), inside its range.
+fn parse_setting(setting: &Setting, text: &str) -> Result<u64, String> {
+    let (low, high) = (setting.range.start(), setting.range.end());
+    let wrong = || {
+        format!(
+            "`{} {text}`: {} must be a whole number from {low} to {high}",
+            setting.flag, setting.placeholder
+        )
+    };
+    if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(wrong());
+    }
+    match text.parse::<u64>() {
+        Ok(value) if setting.range.contains(&value) => Ok(value),
+        _ => Err(wrong()),
+    }
+}
+
 /// Returns the program's name and its only argument, or prints the usage line.
 fn single_argument(shape: &str) -> Result<(String, String), ExitCode> {
     let mut args = std::env::args();
@@ -77,7 +170,7 @@ fn program_name(arg0: Option<String>) -> String {
 }
 
 fn usage(program: &str, shape: &str, problem: &str) -> ExitCode {
-    let example = if shape == "PORT" {
+    let example = if shape.ends_with("PORT") && !shape.ends_with(":PORT") {
         "1234"
     } else {
         "127.0.0.1:1234"
@@ -347,6 +440,66 @@ mod tests {
             assert!(
                 check_client_address(bad).is_err(),
                 "{bad} should be rejected"
+            );
+        }
+    }
+
+    const MAX_CLIENTS: Setting = Setting {
+        flag: "--max-clients",
+        placeholder: "N",
+        range: 1..=100_000,
+        default: 1_000,
+    };
+    const IDLE_TIMEOUT: Setting = Setting {
+        flag: "--idle-timeout",
+        placeholder: "SECS",
+        range: 1..=86_400,
+        default: 60,
+    };
+
+    fn server_command_line(line: &str) -> Result<(String, [u64; 2]), String> {
+        let args: Vec<String> = line.split_whitespace().map(String::from).collect();
+        parse_server_command_line(&args, &[MAX_CLIENTS, IDLE_TIMEOUT])
+    }
+
+    #[test]
+    fn options_come_before_the_address_in_any_order() {
+        assert_eq!(
+            server_command_line("1234"),
+            Ok(("127.0.0.1:1234".to_string(), [1_000, 60]))
+        );
+        assert_eq!(
+            server_command_line("--idle-timeout 1 --max-clients 3 0.0.0.0:0"),
+            Ok(("0.0.0.0:0".to_string(), [3, 1]))
+        );
+        assert_eq!(
+            server_command_line("--max-clients 100000 --idle-timeout 86400 0"),
+            Ok(("127.0.0.1:0".to_string(), [100_000, 86_400]))
+        );
+    }
+
+    #[test]
+    fn bad_options_are_usage_errors() {
+        for bad in [
+            "",
+            "--max-clients 3",
+            "--max-clients",
+            "--max-clients 0 1234",
+            "--max-clients 100001 1234",
+            "--max-clients +5 1234",
+            "--max-clients -1 1234",
+            "--idle-timeout 0 1234",
+            "--idle-timeout 86401 1234",
+            "--idle-timeout 1.5 1234",
+            "--idle-timeout 1 --idle-timeout 2 1234",
+            "--verbose 1234",
+            "1234 --max-clients 3",
+            "1234 5678",
+            "--max-clients 3 not-a-port",
+        ] {
+            assert!(
+                server_command_line(bad).is_err(),
+                "{bad:?} should be rejected"
             );
         }
     }
