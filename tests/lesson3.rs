@@ -372,7 +372,8 @@ fn end_of_input_ends_the_client_cleanly() {
 }
 
 /// Nothing listens on the port: the OS answers "port unreachable", and the client prints
-/// one line naming the address and the cause, and exits 1.
+/// one line naming the address and the cause ("connection refused"; "connection reset" on
+/// Windows), and exits 1.
 #[test]
 fn a_closed_port_is_one_line_and_status_1() {
     let address = harness::closed_udp_port().to_string();
@@ -388,8 +389,9 @@ fn a_closed_port_is_one_line_and_status_1() {
                 "one line on stderr such as \"could not talk to {address}: connection refused\", then exit status 1"
             ),
             hint: "only a connected UDP socket hears about it: connect() the socket (TODO(1)), \
-                   and then recv() fails with ErrorKind::ConnectionRefused. Return that \
-                   error as a line made with netkit::error_line; main exits with 1."
+                   and then recv() fails with ErrorKind::ConnectionRefused (ConnectionReset \
+                   on Windows). Return that error as it is: talk_to turns it into one line, \
+                   and main exits with 1."
                 .into(),
             section: "When nothing listens".into(),
             ..Problem::default()
@@ -418,7 +420,7 @@ fn talks_to_ipv6_addresses_and_host_names() {
     }
     // Every address `localhost` stands for on this machine (often 127.0.0.1 and ::1). A
     // server on the second one is only reached if the client tries the next address when
-    // the first is refused.
+    // nothing listens at the first.
     let localhost = ("localhost", 0).to_socket_addrs().into_iter().flatten();
     for address in localhost.filter(|address| UdpSocket::bind(address).is_ok()) {
         cases.push((address.to_string(), "localhost"));
@@ -452,7 +454,8 @@ fn talks_to_ipv6_addresses_and_host_names() {
                     ),
                     hint: "bind the local socket in the server's family: \"0.0.0.0:0\" for \
                            IPv4, \"[::]:0\" for IPv6. A name may resolve to several addresses: \
-                           when one is refused, try the next."
+                           when nothing listens at one (or it cannot even be bound or \
+                           connected), try the next."
                         .into(),
                     section: "The server's address".into(),
                 },

@@ -30,8 +30,9 @@ use netkit::Line;
 const REPLY_TIMEOUT: Duration = Duration::from_secs(2);
 /// How many times one message is sent, in all, before the client gives up on it.
 const TRIES: u32 = 3;
-/// 64 KiB: more than the largest datagram (65,507 bytes of data over IPv4). A datagram longer
-/// than the buffer given to `recv` is cut to fit, and the rest is lost without a word.
+/// 64 KiB: more than the largest datagram (65,507 bytes of data over IPv4, 65,527 over IPv6).
+/// A datagram longer than the buffer given to `recv` is cut to fit, and the rest is lost:
+/// without a word on Linux and macOS, with an error on Windows.
 const BUFFER_SIZE: usize = netkit::MAX_LINE;
 // ANCHOR_END: constants
 
@@ -70,7 +71,7 @@ fn talk_to(server: &str) -> Result<(), String> {
             match ask(&socket, &message, &mut buffer) {
                 // "Port unreachable": nothing listens there. If the name had another
                 // address, aim at that one and ask again.
-                Err(error) if error.kind() == ErrorKind::ConnectionRefused && untried.len() > 0 => {
+                Err(error) if nothing_listens(&error) && untried.len() > 0 => {
                     eprintln!("{}, trying the next address", trouble(address, &error));
                     (socket, address) = aim_at_next(&mut untried, server)?;
                 }
@@ -88,17 +89,37 @@ fn talk_to(server: &str) -> Result<(), String> {
 // ANCHOR_END: talk_to
 
 // ANCHOR: aim_at_next
-/// Takes the next untried address, opens a socket aimed at it and says which one it is.
+/// Opens a socket aimed at the next untried address that takes one, and says which it is.
 fn aim_at_next(
     untried: &mut vec::IntoIter<SocketAddr>,
     server: &str,
 ) -> Result<(UdpSocket, SocketAddr), String> {
-    let Some(address) = untried.next() else {
-        return Err(format!("could not resolve {server}: no address found"));
-    };
-    let socket = open_socket(address).map_err(|error| trouble(address, &error))?;
-    println!("The UDP server is {address}");
-    Ok((socket, address))
+    while let Some(address) = untried.next() {
+        match open_socket(address) {
+            Ok(socket) => {
+                println!("The UDP server is {address}");
+                return Ok((socket, address));
+            }
+            // `bind` or `connect` can fail for one family (IPv6 switched off, say) and work
+            // for the other: move on, as `TcpStream::connect` does.
+            Err(error) if untried.len() > 0 => {
+                eprintln!("{}, trying the next address", trouble(address, &error));
+            }
+            Err(error) => return Err(trouble(address, &error)),
+        }
+    }
+    Err(format!("could not resolve {server}: no address found"))
+}
+
+/// Whether `error` is the system passing on "port unreachable": nothing listens there.
+///
+/// Linux and macOS report it as `ConnectionRefused`. Windows reports it as
+/// `ConnectionReset` (WSAECONNRESET), the same kind it uses for a reset TCP connection.
+fn nothing_listens(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset
+    )
 }
 // ANCHOR_END: aim_at_next
 
@@ -108,7 +129,7 @@ fn aim_at_next(
 /// UDP has no connection. On a UDP socket, `connect` sends nothing at all: it records a
 /// default peer, so that `send` and `recv` need no address, and from then on the OS drops
 /// datagrams from anyone else. It also lets the OS tell us when the server's machine answers
-/// "port unreachable": the next `recv` fails with `ConnectionRefused`.
+/// "port unreachable": a later `recv` fails (`ConnectionRefused`; `ConnectionReset` on Windows).
 fn open_socket(server: SocketAddr) -> io::Result<UdpSocket> {
     // Port 0: any free port. The local address must be of the same family as the server's:
     // an IPv4 socket cannot send to an IPv6 address.

@@ -139,12 +139,14 @@ pub fn check_port_in_use(lesson: &Lesson, transport: Transport, section: &str) {
 
 /// Runs the client with `address`, where nothing listens, types `hello`, and fails with
 /// `problem` (its `got` filled in here) unless the client prints exactly one line on stderr
-/// that names the address and says "refused", does not panic, and exits with status 1.
+/// that names the address and says "refused" (or "reset": Windows reports an unreachable UDP
+/// port as `ConnectionReset`), does not panic, and exits with status 1.
 pub fn check_refused(lesson: &Lesson, address: &str, problem: Problem) {
     let run = run_to_end(lesson, &[address], b"hello\n", STEP);
     let stderr = run.stderr();
+    let cause = predicate::str::contains("refused").or(predicate::str::contains("reset"));
     let one_line = predicate::str::contains(address)
-        .and(predicate::str::contains("refused"))
+        .and(cause)
         .and(predicate::str::contains("panicked").not());
     if !one_line.eval(&stderr) || stderr.trim().lines().count() != 1 || run.code() != Some(1) {
         lesson.fail(
