@@ -21,9 +21,10 @@ use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
 
 // ANCHOR: constants
-/// 64 KiB, 65,536 bytes: room for the largest datagram (65,507 bytes of data over IPv4).
-/// `recv_from` cuts a longer datagram to the size of the buffer, and the rest is lost
-/// without a word, so a small buffer (the Go original had 1024 bytes) loses data silently.
+/// 64 KiB, 65,536 bytes: room for the largest datagram (65,507 bytes of data over IPv4,
+/// 65,527 over IPv6). `recv_from` cuts a longer datagram to the size of the buffer, and on
+/// Linux and macOS the rest is lost without a word: a small buffer (the Go original had 1024
+/// bytes) loses data silently.
 const BUFFER_SIZE: usize = netkit::MAX_LINE;
 
 /// The replies are whole numbers from 1 to 1000, both included.
