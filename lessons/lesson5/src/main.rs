@@ -157,7 +157,8 @@ fn rest_after_accept_error(error: &io::Error) {
 // ANCHOR_END: rest_after_accept_error
 
 // ANCHOR: drop_guard
-/// The end of a connection, however it ends: STOP, end of stream, error, or even a panic.
+/// The end of a connection, however it ends: STOP, end of stream, error, or even a panic
+/// (panics unwind by default, dropping what each function owned on the way).
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
         // TODO(3): count one client less, with `fetch_sub` on `self.client_count`.

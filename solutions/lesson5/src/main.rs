@@ -101,8 +101,9 @@ impl ConnectionGuard {
 // ANCHOR: start_client_thread
 /// Serves one client in a thread of its own, so that a slow client only ever blocks itself.
 fn start_client_thread(client: TcpStream, peer: SocketAddr, guard: ConnectionGuard) {
-    // `move`: the thread takes the connection and the guard with it. They now belong to the
-    // thread, and the accept loop goes straight back to `accept`.
+    // `move`: the closure owns all three, so the thread can outlive this function. Without
+    // it, `client` and `guard` would still be moved (`serve_client` consumes them), but `peer`
+    // is `Copy` and would only be borrowed, which the compiler refuses (E0373).
     let started = thread::Builder::new().spawn(move || serve_client(client, peer, guard));
     // `thread::spawn` would panic if the system has no threads left; `Builder` returns the
     // error. The unrun closure was dropped, closing the connection and uncounting it.
@@ -167,10 +168,11 @@ fn rest_after_accept_error(error: &io::Error) {
 // ANCHOR_END: rest_after_accept_error
 
 // ANCHOR: drop_guard
-/// The end of a connection, however it ends: STOP, end of stream, error, or even a panic.
+/// The end of a connection, however it ends: STOP, end of stream, error, or even a panic
+/// (panics unwind by default, dropping what each function owned on the way).
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
-        // Rust calls this once, when the guard goes out of scope in the client's thread.
+        // Rust calls this when the guard goes out of scope in the client's thread.
         self.client_count.fetch_sub(1, Ordering::Relaxed);
     }
 }
