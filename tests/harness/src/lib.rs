@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 pub use assert_cmd;
 pub use predicates;
 
+pub mod chat;
 pub mod common;
 
 /// The deadline for one step: a reply, a printed line, a connection, a program's exit.
@@ -460,6 +461,12 @@ impl Running {
             let guard = lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let _ = changed.wait_timeout(guard, Duration::from_millis(10));
         }
+    }
+
+    /// The program's process id, for what only the system can do to it from outside (send
+    /// it a signal, read its memory use).
+    pub fn id(&self) -> u32 {
+        self.child.id()
     }
 
     /// Whether the program is still running.
