@@ -454,10 +454,8 @@ async fn hang_up(mut reader: BufReader<OwnedReadHalf>, mut delivery: JoinHandle<
     if timeout_at(deadline, &mut delivery).await.is_err() {
         delivery.abort();
     }
-    let _ = timeout_at(
-        deadline,
-        tokio::io::copy(&mut reader, &mut tokio::io::sink()),
-    )
-    .await;
+    let mut nowhere = tokio::io::sink();
+    let discard = tokio::io::copy(&mut reader, &mut nowhere);
+    let _ = timeout_at(deadline, discard).await;
 }
 // ANCHOR_END: hang_up
