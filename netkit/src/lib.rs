@@ -70,6 +70,23 @@ pub struct Setting {
     pub default: u64,
 }
 
+impl Setting {
+    /// `Setting::new("--idle-timeout", "SECS", 1..=86_400, 60)`: one line per option.
+    pub const fn new(
+        flag: &'static str,
+        placeholder: &'static str,
+        range: RangeInclusive<u64>,
+        default: u64,
+    ) -> Setting {
+        Setting {
+            flag,
+            placeholder,
+            range,
+            default,
+        }
+    }
+}
+
 /// Reads a server's command line with options: `[--flag VALUE]... PORT` (lessons 6 to 8).
 ///
 /// Each option may come at most once, in any order, before the address. Returns the address

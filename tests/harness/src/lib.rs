@@ -30,6 +30,7 @@ pub use predicates;
 
 pub mod chat;
 pub mod common;
+pub mod protected;
 
 /// The deadline for one step: a reply, a printed line, a connection, a program's exit.
 ///
