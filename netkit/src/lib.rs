@@ -284,11 +284,22 @@ pub enum Line {
 pub fn read_line(reader: &mut impl BufRead) -> io::Result<Line> {
     let mut bytes = Vec::new();
     // `take` stops reading after the limit, whether or not a newline came.
-    let limit = (MAX_LINE + "\r\n".len()) as u64;
-    let count = reader.take(limit).read_until(b'\n', &mut bytes)?;
-    if count == 0 {
-        return Ok(Line::End);
+    reader.take(LINE_READ_LIMIT).read_until(b'\n', &mut bytes)?;
+    Ok(finish_line(bytes))
+}
+
+/// How many bytes to read at most for one line: [`MAX_LINE`] and its `\r\n`.
+pub const LINE_READ_LIMIT: u64 = (MAX_LINE + "\r\n".len()) as u64;
+
+/// What a line read with a limit of [`LINE_READ_LIMIT`] bytes turns out to be.
+///
+/// [`read_line`] reads with `std::io`; an async program reads the same way with its own
+/// `take(LINE_READ_LIMIT).read_until(b'\n', ...)` and hands the bytes to this function.
+pub fn finish_line(mut bytes: Vec<u8>) -> Line {
+    if bytes.is_empty() {
+        return Line::End;
     }
+    let read = bytes.len();
     let ended = bytes.ends_with(b"\n");
     if ended {
         bytes.pop();
@@ -296,11 +307,11 @@ pub fn read_line(reader: &mut impl BufRead) -> io::Result<Line> {
             bytes.pop();
         }
     }
-    if bytes.len() > MAX_LINE || (!ended && count as u64 == limit) {
-        return Ok(Line::TooLong);
+    if bytes.len() > MAX_LINE || (!ended && read as u64 == LINE_READ_LIMIT) {
+        return Line::TooLong;
     }
     // A last line without `\n` before the end of the stream still counts as a line.
-    Ok(Line::Text(String::from_utf8_lossy(&bytes).into_owned()))
+    Line::Text(String::from_utf8_lossy(&bytes).into_owned())
 }
 // ANCHOR_END: read_line
 

@@ -426,7 +426,8 @@ pub fn check_shutdown_with_silent_client(lesson: &Lesson, sections: &Sections) {
         sections,
     );
     let mut silent = connect(&mut server, address, sections);
-    expect_count(
+    // The silent client may still wait to be accepted: ask until it is counted.
+    wait_for_count(
         &mut server,
         &mut talker,
         2,
@@ -473,8 +474,17 @@ pub fn check_shutdown_with_client_that_never_reads(lesson: &Lesson, sections: &S
         "connected a client that never reads, then this one",
         sections,
     );
-    // Once lines of the deaf client show up, its replies are piling up unread.
-    let _ = server.read_until("-> x", STEP);
+    // Once the deaf client's lines stop showing up, its replies fill the buffers and the
+    // server can no longer write to it. The other client must not notice.
+    wait_until_log_goes_quiet(&mut server, "-> x");
+    expect_count(
+        &mut server,
+        &mut polite,
+        2,
+        "connected a client that sent 1 MiB of lines and never reads the replies; once the \
+         server had stopped reading from it, asked from another client",
+        sections,
+    );
     let meter = BusyMeter::start();
     let sent = send_signal(&mut server, signal, sections);
     expect_last_words(
@@ -495,6 +505,20 @@ pub fn check_shutdown_with_client_that_never_reads(lesson: &Lesson, sections: &S
     );
     drop(deaf);
     let _ = sending.join();
+}
+
+/// Waits until `needle` shows up in the server's output, then until nothing more comes for
+/// 300 ms (at most a few seconds in all).
+fn wait_until_log_goes_quiet(server: &mut Running, needle: &str) {
+    let give_up = Instant::now() + 2 * STEP;
+    if server.read_until(needle, STEP).is_err() {
+        return;
+    }
+    while Instant::now() < give_up {
+        if server.read_until("\n", Duration::from_millis(300)).is_err() {
+            return;
+        }
+    }
 }
 
 /// Shutdown while `count` clients are connected: every one gets `BYE` and a clean close,

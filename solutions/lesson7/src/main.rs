@@ -1,0 +1,288 @@
+//! # Lesson 7: the same server on async I/O
+//!
+//! Lesson 6's server, promise for promise, on tokio: a task per client instead of a thread.
+//! A task costs a few hundred bytes instead of a thread's stack, so the cap goes up to
+//! 100,000, and a task waiting for a line can be told to stop at once, no polling needed.
+//!
+//! ```text
+//! $ cargo run -p lesson7-solution -- --idle-timeout 10 1234
+//! Listening on 127.0.0.1:1234
+//! -> hello
+//! ^CShut down: 1 clients served
+//! ```
+
+use std::io::{self, Read as _, Write as _};
+use std::net::Shutdown;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::mpsc::{self, SyncSender};
+use std::thread;
+use std::time::Duration;
+
+use netkit::{Line, Setting};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::{Instant, timeout, timeout_at};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// After Ctrl-C, how long the clients get to receive `BYE` before the server exits anyway.
+const GRACE: Duration = Duration::from_secs(1);
+/// Log lines that may wait for the terminal; past that, lines are dropped, not waited for.
+const LOG_BACKLOG: usize = 4096;
+
+// ANCHOR: main
+const MAX_CLIENTS: Setting = Setting::new("--max-clients", "N", 1..=100_000, 100_000);
+const IDLE_TIMEOUT: Setting = Setting::new("--idle-timeout", "SECS", 1..=86_400, 60);
+
+fn main() -> ExitCode {
+    let (address, [max_clients, idle_seconds]) =
+        match netkit::server_arguments_with(&[MAX_CLIENTS, IDLE_TIMEOUT]) {
+            Ok(arguments) => arguments,
+            Err(usage_error) => return usage_error,
+        };
+    // One thread runs every task: waiting on sockets costs no thread at all, and a program
+    // that blocks by mistake shows it at once, as every client stalls.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return netkit::exit_with(Err(netkit::error_line("no runtime", &error))),
+    };
+    // Writing to a terminal blocks, and nothing may block the runtime: a thread logs.
+    let (events, log) = mpsc::sync_channel::<String>(LOG_BACKLOG);
+    let logger = thread::spawn(move || log.iter().for_each(|line| netkit::log_line(&line)));
+    let server = Server {
+        max_clients: usize::try_from(max_clients).unwrap_or(usize::MAX),
+        idle_timeout: Duration::from_secs(idle_seconds),
+        client_count: AtomicUsize::new(0),
+        served: AtomicUsize::new(0),
+        events,
+    };
+    let result = runtime.block_on(serve_until_shutdown(&address, Arc::new(server)));
+    // Dropping the runtime drops the tasks a client still held (and their log senders):
+    // the logger then prints what is left, the last line last, and ends.
+    drop(runtime);
+    let _ = logger.join();
+    netkit::exit_with(result)
+}
+
+/// Everything the tasks of the server share, behind one `Arc`.
+struct Server {
+    max_clients: usize,
+    idle_timeout: Duration,
+    /// Clients connected now (lesson 5's count) and clients admitted since the start.
+    client_count: AtomicUsize,
+    served: AtomicUsize,
+    events: SyncSender<String>,
+}
+
+impl Server {
+    /// Hands a line to the logger thread. Never waits: if the terminal fell [`LOG_BACKLOG`]
+    /// lines behind, the line is dropped instead.
+    fn log(&self, line: String) {
+        let _ = self.events.try_send(line);
+    }
+}
+// ANCHOR_END: main
+
+// ANCHOR: serve_until_shutdown
+/// Listens and accepts clients until Ctrl-C or SIGTERM, then shuts down gracefully.
+async fn serve_until_shutdown(address: &str, server: Arc<Server>) -> Result<(), String> {
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|error| netkit::error_line(&format!("could not listen on {address}"), &error))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|error| netkit::error_line("could not read the bound address", &error))?;
+    let signal = shutdown_signal()
+        .map_err(|error| netkit::error_line("could not listen for Ctrl-C", &error))?;
+    println!("Listening on {bound}");
+    let shutdown = CancellationToken::new();
+    let tasks = TaskTracker::new();
+    tokio::pin!(signal);
+    loop {
+        // `accept` is cancel-safe: when the signal wins, no client is lost half-accepted.
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((client, _)) => welcome(client, &server, &tasks, &shutdown),
+                Err(error) => {
+                    eprintln!("{}", netkit::error_line("could not accept a client", &error));
+                    // Usually "too many open files": a rest lets clients leave and free some.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            () = &mut signal => break,
+        }
+    }
+    drop(listener); // stop accepting: the OS now refuses newcomers
+    shut_down(&server, &tasks, &shutdown).await;
+    Ok(())
+}
+// ANCHOR_END: serve_until_shutdown
+
+// ANCHOR: welcome
+/// Admits a client (counted, in a task of its own) or refuses it.
+fn welcome(
+    client: TcpStream,
+    server: &Arc<Server>,
+    tasks: &TaskTracker,
+    shutdown: &CancellationToken,
+) {
+    // Only the accept loop adds to the count, so it cannot grow between this check and the
+    // guard: N clients at most, and a refused client is never counted.
+    if server.client_count.load(Relaxed) >= server.max_clients {
+        return refuse(client, "ERROR server full\n");
+    }
+    let guard = ConnectionGuard::new(server);
+    server.served.fetch_add(1, Relaxed);
+    tasks.spawn(serve_client(client, guard, shutdown.clone()));
+}
+
+/// Turns a client away without waiting for it: the accept loop goes straight back to work.
+fn refuse(client: TcpStream, words: &str) {
+    // The socket is non-blocking, so these std calls return at once: nothing stalls.
+    let Ok(mut client) = client.into_std() else {
+        return;
+    };
+    let _ = client.write_all(words.as_bytes());
+    // The end of the stream follows the words; what the client already sent is read and
+    // dropped, as closing with unread bytes would send a reset instead.
+    let _ = client.shutdown(Shutdown::Write);
+    while let Ok(1..) = client.read(&mut [0u8; 4096]) {}
+}
+// ANCHOR_END: welcome
+
+// ANCHOR: connection_guard
+/// One admitted client. While it exists, the client is counted in `client_count`.
+struct ConnectionGuard {
+    server: Arc<Server>,
+}
+
+impl ConnectionGuard {
+    fn new(server: &Arc<Server>) -> ConnectionGuard {
+        server.client_count.fetch_add(1, Relaxed);
+        ConnectionGuard {
+            server: Arc::clone(server),
+        }
+    }
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        // However the task ends, even dropped unfinished when the runtime stops.
+        self.server.client_count.fetch_sub(1, Relaxed);
+    }
+}
+// ANCHOR_END: connection_guard
+
+// ANCHOR: serve_client
+/// The whole life of one client task: talk, then say the last words, if any.
+async fn serve_client(mut client: TcpStream, guard: ConnectionGuard, shutdown: CancellationToken) {
+    let last_words = answer_lines(&mut client, &guard.server, &shutdown).await;
+    // An error means the connection is lost: there is nobody to say anything to.
+    if let Ok(Some(words)) = last_words {
+        let _ = send_and_close(client, words).await;
+    }
+}
+
+/// Reads lines until STOP or the end of the stream, answering each with the current count.
+/// Returns the last words to send, if any: a timeout, a line too long, or the shutdown.
+async fn answer_lines(
+    client: &mut TcpStream,
+    server: &Server,
+    shutdown: &CancellationToken,
+) -> io::Result<Option<&'static str>> {
+    let (reader, mut writer) = client.split();
+    let mut requests = BufReader::with_capacity(1024, reader);
+    let mut deadline = Instant::now() + server.idle_timeout;
+    loop {
+        // The timeout wraps the whole line: bytes without a newline do not move it.
+        let line = tokio::select! {
+            line = timeout_at(deadline, read_line(&mut requests)) => line,
+            // Losing a half-read line here is fine: the connection ends anyway.
+            () = shutdown.cancelled() => return Ok(Some("BYE\n")),
+        };
+        let Ok(line) = line else {
+            return Ok(Some("ERROR idle timeout\n")); // the deadline passed first
+        };
+        let text = match line? {
+            Line::Text(text) => text,
+            Line::End => return Ok(None),
+            Line::TooLong => return Ok(Some("ERROR line too long\n")),
+        };
+        deadline = Instant::now() + server.idle_timeout;
+        server.log(format!("-> {}", netkit::printable(&text)));
+        if netkit::is_stop(&text) {
+            return Ok(None);
+        }
+        // A client that never reads is idle too: its reply gets the idle timeout.
+        let reply = format!("{}\n", server.client_count.load(Relaxed));
+        timeout(server.idle_timeout, writer.write_all(reply.as_bytes())).await??;
+    }
+}
+
+/// netkit::read_line, on tokio: one line of at most 64 KiB, however much the peer sends.
+async fn read_line(requests: &mut (impl AsyncBufReadExt + Unpin)) -> io::Result<Line> {
+    let mut bytes = Vec::new();
+    requests
+        .take(netkit::LINE_READ_LIMIT)
+        .read_until(b'\n', &mut bytes)
+        .await?;
+    Ok(netkit::finish_line(bytes))
+}
+// ANCHOR_END: serve_client
+
+// ANCHOR: send_and_close
+/// netkit::send_and_close, on tokio: the words, then the end of our stream, then what the
+/// client still sends is read and dropped for a moment, so that closing is not a reset.
+async fn send_and_close(mut client: TcpStream, words: &str) -> io::Result<()> {
+    client.write_all(words.as_bytes()).await?;
+    client.shutdown().await?;
+    let mut discarded = [0u8; 4096];
+    let drain = async {
+        while client.read(&mut discarded).await? > 0 {}
+        io::Result::Ok(())
+    };
+    let _ = timeout(Duration::from_secs(2), drain).await;
+    Ok(())
+}
+// ANCHOR_END: send_and_close
+
+// ANCHOR: shut_down
+/// Tells every task to say `BYE`, waits for them at most [`GRACE`], then logs the last line.
+async fn shut_down(server: &Server, tasks: &TaskTracker, shutdown: &CancellationToken) {
+    shutdown.cancel();
+    tasks.close();
+    // A client that never reads cannot hold the server open: after GRACE, we go anyway.
+    let _ = timeout(GRACE, tasks.wait()).await;
+    let served = server.served.load(Relaxed);
+    server.log(format!("Shut down: {served} clients served"));
+}
+
+/// Resolves at Ctrl-C, or SIGTERM where the system has it. The handlers are registered
+/// right away, before the `Listening` line, so that no early signal is lost.
+fn shutdown_signal() -> io::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let mut ctrl_c = tokio::signal::windows::ctrl_c()?;
+        Ok(async move {
+            ctrl_c.recv().await;
+        })
+    }
+}
+// ANCHOR_END: shut_down
