@@ -22,6 +22,7 @@ const SECTIONS: Sections = Sections {
     deadline: "TODO(3): a deadline for each line",
     shutdown: "TODO(4): shutting down gracefully",
     log: "A log nobody waits for",
+    stalls: "What stays from lesson 5",
 };
 
 /// Bad options (out of range, unknown, twice, after the address) print usage and exit 2.
@@ -82,4 +83,10 @@ fn sigterm_is_not_held_up_by_a_client_that_never_reads() {
 #[test]
 fn every_line_reaches_the_log() {
     protected::check_log_complete(&LESSON, &SECTIONS);
+}
+
+/// A line that arrives in two pieces, 300 ms apart, is answered once, whole.
+#[test]
+fn a_line_in_pieces_is_one_line() {
+    protected::check_line_in_pieces(&LESSON, &SECTIONS);
 }

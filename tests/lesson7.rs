@@ -15,14 +15,18 @@ const LESSON: Lesson = harness::lesson!(7);
 
 /// Headings of book/src/lesson7.md that the reports point to.
 const SECTIONS: Sections = Sections {
-    options: "Options before the address",
-    lesson5: "What stays from lesson 5",
-    cap: "TODO(1): a cap on clients",
-    last_words: "TODO(2): last words that arrive",
-    deadline: "TODO(3): a deadline for each line",
-    shutdown: "TODO(4): shutting down gracefully",
-    log: "A log nobody waits for",
+    options: "The same contract, on tokio",
+    lesson5: "The same contract, on tokio",
+    cap: "TODO(1): a task per client, under a cap",
+    last_words: "TODO(3): last words on tokio",
+    deadline: "TODO(2): a deadline for each line, with select!",
+    shutdown: "TODO(4): shutting down: cancel, then wait",
+    log: "A log thread beside the runtime",
+    stalls: "Blocking inside async code",
 };
+
+/// How many clients the two checks of many clients connect.
+const MANY: usize = 1_000;
 
 /// Bad options (out of range, unknown, twice, after the address) print usage and exit 2.
 #[test]
@@ -82,4 +86,22 @@ fn sigterm_is_not_held_up_by_a_client_that_never_reads() {
 #[test]
 fn every_line_reaches_the_log() {
     protected::check_log_complete(&LESSON, &SECTIONS);
+}
+
+/// A line that arrives in two pieces, 300 ms apart, is answered once, whole.
+#[test]
+fn a_line_in_pieces_is_one_line() {
+    protected::check_line_in_pieces(&LESSON, &SECTIONS);
+}
+
+/// A client that connects and sends nothing does not keep 1,000 others from being answered.
+#[test]
+fn a_silent_client_does_not_stall_a_thousand_others() {
+    protected::check_silent_client_with_many_others(&LESSON, &SECTIONS, MANY);
+}
+
+/// Ctrl-C with 1,000 clients connected: `BYE` to each, the summary, exit 0 within 2 s.
+#[test]
+fn ctrl_c_with_a_thousand_clients() {
+    protected::check_shutdown_with_many_clients(&LESSON, &SECTIONS, MANY);
 }

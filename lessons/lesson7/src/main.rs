@@ -10,6 +10,10 @@
 //! -> hello
 //! ^CShut down: 1 clients served
 //! ```
+//!
+//! Your task: fill in the four TODOs, in order. After each one, run `cargo test -p lesson7`:
+//! the first failing test tells you what is missing and where the book explains it (chapter
+//! "Lesson 7: the same server on async I/O").
 
 use std::io::{self, Read as _, Write as _};
 use std::net::Shutdown;
@@ -22,8 +26,10 @@ use std::time::Duration;
 
 use netkit::{Line, Setting};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::ReadHalf;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::time::{Instant, timeout, timeout_at};
+use tokio::time::{Instant, timeout};
+// use tokio::time::timeout_at; // TODO(2) needs it
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -131,16 +137,19 @@ fn welcome(
     tasks: &TaskTracker,
     shutdown: &CancellationToken,
 ) {
-    // Only the accept loop adds to the count, so it cannot grow between this check and the
-    // guard: N clients at most, and a refused client is never counted.
-    if server.client_count.load(Relaxed) >= server.max_clients {
-        return refuse(client, "ERROR server full\n");
-    }
-    let guard = ConnectionGuard::new(server);
-    server.served.fetch_add(1, Relaxed);
-    tasks.spawn(serve_client(client, guard, shutdown.clone()));
+    // TODO(1): the cap, as in lesson 6: while `server.max_clients` clients are connected,
+    // `refuse` this one with "ERROR server full\n", and never count it. Otherwise admit it:
+    // a ConnectionGuard, one more in `server.served`, and a task of its own running
+    // `serve_client`. Spawn it on `tasks`, so that the shutdown can wait for it, and give
+    // it its own handle on `shutdown`, the signal every task must see.
+    todo!(
+        "TODO(1): admit {client:?} or refuse it (at most {}), in a task of {tasks:?} that sees \
+         {shutdown:?}",
+        server.max_clients
+    )
 }
 
+#[allow(dead_code)] // TODO(1) calls it; delete this line then.
 /// Turns a client away without waiting for it: the accept loop goes straight back to work.
 fn refuse(client: TcpStream, words: &str) {
     // The socket is non-blocking, so these std calls return at once: nothing stalls.
@@ -162,6 +171,7 @@ struct ConnectionGuard {
 }
 
 impl ConnectionGuard {
+    #[allow(dead_code)] // TODO(1) calls it; delete this line then.
     fn new(server: &Arc<Server>) -> ConnectionGuard {
         server.client_count.fetch_add(1, Relaxed);
         ConnectionGuard {
@@ -179,12 +189,13 @@ impl Drop for ConnectionGuard {
 // ANCHOR_END: connection_guard
 
 // ANCHOR: serve_client
+#[allow(dead_code)] // the task of TODO(1) runs it; delete this line then.
 /// The whole life of one client task: talk, then say the last words, if any.
 async fn serve_client(mut client: TcpStream, guard: ConnectionGuard, shutdown: CancellationToken) {
     let last_words = answer_lines(&mut client, &guard.server, &shutdown).await;
     // An error means the connection is lost: there is nobody to say anything to.
     if let Ok(Some(words)) = last_words {
-        let _ = send_and_close(client, words).await;
+        let _ = send_and_close(&mut client, words).await;
     }
 }
 
@@ -199,17 +210,12 @@ async fn answer_lines(
     let mut requests = BufReader::with_capacity(1024, reader);
     let mut deadline = Instant::now() + server.idle_timeout;
     loop {
-        // The timeout wraps the whole line: bytes without a newline do not move it.
-        let line = tokio::select! {
-            line = timeout_at(deadline, read_line(&mut requests)) => line,
-            // Losing a half-read line here is fine: the connection ends anyway.
-            () = shutdown.cancelled() => return Ok(Some("BYE\n")),
-        };
-        let text = match line {
-            Err(_elapsed) => return Ok(Some("ERROR idle timeout\n")),
-            Ok(Line::Text(text)) => text,
-            Ok(Line::End) => return Ok(None),
-            Ok(Line::TooLong) => return Ok(Some("ERROR line too long\n")),
+        let text = match next_line(&mut requests, deadline, shutdown).await? {
+            Next::Line(Line::Text(text)) => text,
+            Next::Line(Line::End) => return Ok(None),
+            Next::Line(Line::TooLong) => return Ok(Some("ERROR line too long\n")),
+            Next::TimedOut => return Ok(Some("ERROR idle timeout\n")),
+            Next::ShuttingDown => return Ok(Some("BYE\n")),
         };
         deadline = Instant::now() + server.idle_timeout;
         server.log(format!("-> {}", netkit::printable(&text)));
@@ -222,6 +228,34 @@ async fn answer_lines(
     }
 }
 
+#[allow(dead_code)] // TODO(2) uses it; delete this line then.
+/// What came first while waiting for a client's next line.
+enum Next {
+    Line(Line),
+    TimedOut,
+    ShuttingDown,
+}
+
+/// Waits for the next line, but not past its deadline, and not past the shutdown.
+async fn next_line(
+    requests: &mut BufReader<ReadHalf<'_>>,
+    deadline: Instant,
+    shutdown: &CancellationToken,
+) -> io::Result<Next> {
+    // TODO(2): wait for whichever comes first, with `tokio::select!`:
+    // - a line from `read_line(requests)`, which must be complete by `deadline` (the whole
+    //   line, however its bytes trickle in): `Next::Line`, or `Next::TimedOut` when late;
+    // - the shutdown, `shutdown.cancelled()`: `Next::ShuttingDown`.
+    // The arm that loses is dropped half-done. Ask yourself what a dropped `read_line` loses,
+    // and why that is acceptable here but not in a loop that selects again.
+    todo!(
+        "TODO(2): the next line by {deadline:?}, unless {shutdown:?} comes first ({} bytes \
+         buffered)",
+        requests.buffer().len()
+    )
+}
+
+#[allow(dead_code)] // TODO(2) uses it; delete this line then.
 /// netkit::read_line, on tokio: one line of at most 64 KiB, however much the peer sends.
 async fn read_line(requests: &mut (impl AsyncBufReadExt + Unpin)) -> io::Result<Line> {
     let mut bytes = Vec::new();
@@ -236,28 +270,25 @@ async fn read_line(requests: &mut (impl AsyncBufReadExt + Unpin)) -> io::Result<
 // ANCHOR: send_and_close
 /// netkit::send_and_close, on tokio: the words, then the end of our stream, then what the
 /// client still sends is read and dropped for a moment, so that closing is not a reset.
-async fn send_and_close(mut client: TcpStream, words: &str) -> io::Result<()> {
-    client.write_all(words.as_bytes()).await?;
-    client.shutdown().await?;
-    let mut discarded = [0u8; 4096];
-    let drain = async {
-        while client.read(&mut discarded).await? > 0 {}
-        io::Result::Ok(())
-    };
-    let _ = timeout(Duration::from_secs(2), drain).await;
-    Ok(())
+async fn send_and_close(client: &mut TcpStream, words: &str) -> io::Result<()> {
+    // TODO(3): netkit::send_and_close, on tokio: write the words, shut down our sending
+    // side, then read and drop what the client still sends, for at most two seconds, so
+    // that closing is not a reset that destroys the words. Every step is an `.await`.
+    todo!("TODO(3): say {words:?} to {client:?}, then close cleanly")
 }
 // ANCHOR_END: send_and_close
 
 // ANCHOR: shut_down
 /// Tells every task to say `BYE`, waits for them at most [`GRACE`], then logs the last line.
 async fn shut_down(server: &Server, tasks: &TaskTracker, shutdown: &CancellationToken) {
-    shutdown.cancel();
-    tasks.close();
-    // A client that never reads cannot hold the server open: after GRACE, we go anyway.
-    let _ = timeout(GRACE, tasks.wait()).await;
-    let served = server.served.load(Relaxed);
-    server.log(format!("Shut down: {served} clients served"));
+    // TODO(4): tell every task (`shutdown`), then wait for `tasks` to finish, but at most
+    // GRACE: a client that never reads must not hold the server open. (Close the tracker
+    // first: `wait` only returns once no more tasks can be added.) Then log the last line,
+    // "Shut down: <k> clients served", with k from `server.served`.
+    todo!(
+        "TODO(4): shut down {tasks:?} via {shutdown:?} within {GRACE:?}; {} clients served",
+        server.served.load(Relaxed)
+    )
 }
 
 /// Resolves at Ctrl-C, or SIGTERM where the system has it. The handlers are registered

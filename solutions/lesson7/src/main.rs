@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use netkit::{Line, Setting};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::ReadHalf;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, timeout, timeout_at};
 use tokio_util::sync::CancellationToken;
@@ -184,7 +185,7 @@ async fn serve_client(mut client: TcpStream, guard: ConnectionGuard, shutdown: C
     let last_words = answer_lines(&mut client, &guard.server, &shutdown).await;
     // An error means the connection is lost: there is nobody to say anything to.
     if let Ok(Some(words)) = last_words {
-        let _ = send_and_close(client, words).await;
+        let _ = send_and_close(&mut client, words).await;
     }
 }
 
@@ -199,19 +200,12 @@ async fn answer_lines(
     let mut requests = BufReader::with_capacity(1024, reader);
     let mut deadline = Instant::now() + server.idle_timeout;
     loop {
-        // The timeout wraps the whole line: bytes without a newline do not move it.
-        let line = tokio::select! {
-            line = timeout_at(deadline, read_line(&mut requests)) => line,
-            // Losing a half-read line here is fine: the connection ends anyway.
-            () = shutdown.cancelled() => return Ok(Some("BYE\n")),
-        };
-        let Ok(line) = line else {
-            return Ok(Some("ERROR idle timeout\n")); // the deadline passed first
-        };
-        let text = match line? {
-            Line::Text(text) => text,
-            Line::End => return Ok(None),
-            Line::TooLong => return Ok(Some("ERROR line too long\n")),
+        let text = match next_line(&mut requests, deadline, shutdown).await? {
+            Next::Line(Line::Text(text)) => text,
+            Next::Line(Line::End) => return Ok(None),
+            Next::Line(Line::TooLong) => return Ok(Some("ERROR line too long\n")),
+            Next::TimedOut => return Ok(Some("ERROR idle timeout\n")),
+            Next::ShuttingDown => return Ok(Some("BYE\n")),
         };
         deadline = Instant::now() + server.idle_timeout;
         server.log(format!("-> {}", netkit::printable(&text)));
@@ -221,6 +215,30 @@ async fn answer_lines(
         // A client that never reads is idle too: its reply gets the idle timeout.
         let reply = format!("{}\n", server.client_count.load(Relaxed));
         timeout(server.idle_timeout, writer.write_all(reply.as_bytes())).await??;
+    }
+}
+
+/// What came first while waiting for a client's next line.
+enum Next {
+    Line(Line),
+    TimedOut,
+    ShuttingDown,
+}
+
+/// Waits for the next line, but not past its deadline, and not past the shutdown.
+async fn next_line(
+    requests: &mut BufReader<ReadHalf<'_>>,
+    deadline: Instant,
+    shutdown: &CancellationToken,
+) -> io::Result<Next> {
+    tokio::select! {
+        // The timeout wraps the whole line: bytes without a newline do not move it.
+        line = timeout_at(deadline, read_line(requests)) => match line {
+            Ok(line) => line.map(Next::Line),
+            Err(_elapsed) => Ok(Next::TimedOut),
+        },
+        // The read is dropped half-done: fine here, as the connection ends anyway.
+        () = shutdown.cancelled() => Ok(Next::ShuttingDown),
     }
 }
 
@@ -238,7 +256,7 @@ async fn read_line(requests: &mut (impl AsyncBufReadExt + Unpin)) -> io::Result<
 // ANCHOR: send_and_close
 /// netkit::send_and_close, on tokio: the words, then the end of our stream, then what the
 /// client still sends is read and dropped for a moment, so that closing is not a reset.
-async fn send_and_close(mut client: TcpStream, words: &str) -> io::Result<()> {
+async fn send_and_close(client: &mut TcpStream, words: &str) -> io::Result<()> {
     client.write_all(words.as_bytes()).await?;
     client.shutdown().await?;
     let mut discarded = [0u8; 4096];

@@ -37,6 +37,8 @@ pub struct Sections {
     pub shutdown: &'static str,
     /// The log that no client waits for.
     pub log: &'static str,
+    /// Why one client must never stall the others (a blocking call in async code).
+    pub stalls: &'static str,
 }
 
 /// The `--idle-timeout` of the timing checks: the smallest the options allow.
@@ -273,6 +275,48 @@ pub fn check_drip_client_cut(lesson: &Lesson, sections: &Sections) {
         "ERROR idle timeout\n",
         sections.last_words,
     );
+}
+
+/// A line that arrives in two pieces, 300 ms apart, is one line: no reply to the first
+/// piece, one reply after the second, and the whole line in the log. (A `select!` that drops
+/// a half-read line to look at something else loses the first piece.)
+pub fn check_line_in_pieces(lesson: &Lesson, sections: &Sections) {
+    let (mut server, address) = start(lesson, &[], sections);
+    let mut peer = connect(&mut server, address, sections);
+    let _ = peer.send(b"how ma");
+    let early = read_line_within(&mut peer, Duration::from_millis(300));
+    let premature = !matches!(&early, Err(error) if crate::is_timeout(error));
+    let reply = peer.send(b"ny?\n").and_then(|()| peer.receive_line());
+    let logged = server.read_until("-> how many?", STEP).is_ok();
+    if premature || parse_count(&reply).is_none() || !logged {
+        server.fail(Problem {
+            check: "a line that arrives in pieces is still one line".into(),
+            did: "sent \"how ma\", waited 300 ms, then sent \"ny?\\n\"".into(),
+            expected: "no reply to the first piece; one reply (the count) after the second; \
+                       \"-> how many?\" in the log"
+                .into(),
+            got: format!(
+                "after the first piece: {}; after the second: {}; {}",
+                if premature {
+                    describe_read(&early)
+                } else {
+                    "nothing (right)".into()
+                },
+                describe_read(&reply),
+                if logged {
+                    "the whole line in the log"
+                } else {
+                    "no \"-> how many?\" in the log"
+                }
+            ),
+            hint: "keep the bytes of a line that is not complete yet: one buffered reader for \
+                   the whole connection, and never give up a half-read line to wait for \
+                   something else and then start reading afresh (in async code: a `select!` \
+                   arm whose future is dropped loses what it had read)."
+                .into(),
+            section: sections.deadline.into(),
+        });
+    }
 }
 
 /// Fails unless `cut` is `ERROR idle timeout` that came no earlier than the deadline and no
@@ -758,7 +802,7 @@ fn connect_many(
                            thread or task that others depend on (a blocking call inside async \
                            code stalls every task of its thread)."
                         .into(),
-                    section: sections.lesson5.into(),
+                    section: sections.stalls.into(),
                 });
             }
         }
