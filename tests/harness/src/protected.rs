@@ -500,16 +500,20 @@ pub fn check_shutdown_with_silent_client(lesson: &Lesson, sections: &Sections) {
     );
 }
 
-/// SIGTERM with a client that sent a megabyte of lines and never reads the replies (so the
-/// server cannot write to it any more) and one polite client: the polite one gets `BYE`, and
-/// the server still exits with 0 within 2 s.
+/// SIGTERM with a client that sent many lines and never reads the replies, and a polite
+/// client: the polite one is still answered, then gets `BYE`, and the server exits with 0
+/// within 2 s.
+///
+/// (Filling the server's socket buffers for real, so that its writes block, takes millions of
+/// replies on loopback, where the buffers grow to megabytes: too slow for a test. The book's
+/// shutdown section explains write timeouts and the grace period that handle that case.)
 pub fn check_shutdown_with_client_that_never_reads(lesson: &Lesson, sections: &Sections) {
     let Some(signal) = signals_available("TERM") else {
         return;
     };
     let (mut server, address) = start(lesson, &["--idle-timeout", "30"], sections);
     let deaf = connect(&mut server, address, sections);
-    let sending = deaf.send_in_background(b"x\n".repeat(512 * 1024));
+    let sending = deaf.send_in_background(b"x\n".repeat(128 * 1024));
     let mut polite = connect(&mut server, address, sections);
     expect_count(
         &mut server,
@@ -518,15 +522,15 @@ pub fn check_shutdown_with_client_that_never_reads(lesson: &Lesson, sections: &S
         "connected a client that never reads, then this one",
         sections,
     );
-    // Once the deaf client's lines stop showing up, its replies fill the buffers and the
-    // server can no longer write to it. The other client must not notice.
+    // Once the deaf client's lines stop showing up, its replies sit unread. The other
+    // client must not notice.
     wait_until_log_goes_quiet(&mut server, "-> x");
     expect_count(
         &mut server,
         &mut polite,
         2,
-        "connected a client that sent 1 MiB of lines and never reads the replies; once the \
-         server had stopped reading from it, asked from another client",
+        "connected a client that sent 128 Ki lines and never reads the replies; once the \
+         server had read them, asked from another client",
         sections,
     );
     let meter = BusyMeter::start();
