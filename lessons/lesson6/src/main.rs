@@ -22,7 +22,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::mpsc::{self, Receiver, SyncSender};
-// use std::sync::mpsc::RecvTimeoutError; // TODO(4) needs it
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -35,6 +34,8 @@ const TICK: Duration = Duration::from_millis(100);
 const GRACE: Duration = Duration::from_secs(1);
 /// Log lines that may wait for the terminal; past that, lines are dropped, not waited for.
 const LOG_BACKLOG: usize = 4096;
+/// How long the logger lets a burst of lines gather before it prints them with one write.
+const LOG_GATHER: Duration = Duration::from_millis(10);
 
 // ANCHOR: main
 const MAX_CLIENTS: Setting = Setting::new("--max-clients", "N", 1..=100_000, 1_000);
@@ -106,9 +107,7 @@ fn serve_until_shutdown(
         .spawn(move || accept_clients(&listener, &accepting))
         .map_err(|error| netkit::error_line("could not start the accept thread", &error))?;
     // The main thread is the logger: it alone waits for the terminal, never a client thread.
-    while let Ok(Event::Log(line)) = received.recv() {
-        netkit::log_line(&line);
-    }
+    while print_log(received, Duration::MAX) {}
     shut_down(&server, received);
     Ok(())
 }
@@ -273,8 +272,8 @@ fn shut_down(server: &Server, received: &Receiver<Event>) {
     // - tell every thread with `server.shutting_down` (client threads see it within a TICK
     //   and say BYE; the accept loop refuses newcomers);
     // - wait until no client is connected, or GRACE has passed: a client that never reads
-    //   must not hold the server open. Meanwhile this thread is still the logger: print
-    //   the lines that arrive on `received`, without waiting on it longer than a TICK;
+    //   must not hold the server open. Meanwhile this thread is still the logger: keep
+    //   printing with `print_log`, never waiting on it longer than a TICK;
     // - print what is still queued, then "Shut down: <k> clients served" (`server.served`).
     todo!(
         "TODO(4): shut down within {GRACE:?}: {} of {} clients still connected, {received:?} \
@@ -284,4 +283,25 @@ fn shut_down(server: &Server, received: &Receiver<Event>) {
     )
 }
 
+/// Waits up to `wait` for a log line, lets a burst gather for [`LOG_GATHER`], and prints it
+/// with one write: waking up for every line would cost more than printing it. Returns false
+/// once the signal to shut down has come.
+fn print_log(received: &Receiver<Event>, wait: Duration) -> bool {
+    let first = match received.recv_timeout(wait) {
+        Ok(Event::Log(line)) => line,
+        Ok(Event::Shutdown) => return false,
+        Err(_) => return true, // nothing came in time
+    };
+    thread::sleep(LOG_GATHER);
+    let mut lines = vec![first];
+    let mut go_on = true;
+    for event in received.try_iter() {
+        match event {
+            Event::Log(line) => lines.push(line),
+            Event::Shutdown => go_on = false,
+        }
+    }
+    netkit::log_line(&lines.join("\n"));
+    go_on
+}
 // ANCHOR_END: shut_down

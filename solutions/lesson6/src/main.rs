@@ -16,7 +16,7 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,8 @@ const TICK: Duration = Duration::from_millis(100);
 const GRACE: Duration = Duration::from_secs(1);
 /// Log lines that may wait for the terminal; past that, lines are dropped, not waited for.
 const LOG_BACKLOG: usize = 4096;
+/// How long the logger lets a burst of lines gather before it prints them with one write.
+const LOG_GATHER: Duration = Duration::from_millis(10);
 
 // ANCHOR: main
 const MAX_CLIENTS: Setting = Setting::new("--max-clients", "N", 1..=100_000, 1_000);
@@ -100,9 +102,7 @@ fn serve_until_shutdown(
         .spawn(move || accept_clients(&listener, &accepting))
         .map_err(|error| netkit::error_line("could not start the accept thread", &error))?;
     // The main thread is the logger: it alone waits for the terminal, never a client thread.
-    while let Ok(Event::Log(line)) = received.recv() {
-        netkit::log_line(&line);
-    }
+    while print_log(received, Duration::MAX) {}
     shut_down(&server, received);
     Ok(())
 }
@@ -265,17 +265,32 @@ fn shut_down(server: &Server, received: &Receiver<Event>) {
     let give_up = Instant::now() + GRACE;
     // Each client thread notices within a TICK, says BYE and lets go of its guard.
     while server.client_count.load(Relaxed) > 0 && Instant::now() < give_up {
-        match received.recv_timeout(TICK) {
-            Ok(Event::Log(line)) => netkit::log_line(&line),
-            Ok(Event::Shutdown) | Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
-        }
+        print_log(received, TICK);
     }
-    while let Ok(Event::Log(line)) = received.try_recv() {
-        netkit::log_line(&line); // what is still queued comes before the last line
-    }
+    print_log(received, Duration::ZERO); // what is still queued comes before the last line
     let served = server.served.load(Relaxed);
     netkit::log_line(&format!("Shut down: {served} clients served"));
 }
 
+/// Waits up to `wait` for a log line, lets a burst gather for [`LOG_GATHER`], and prints it
+/// with one write: waking up for every line would cost more than printing it. Returns false
+/// once the signal to shut down has come.
+fn print_log(received: &Receiver<Event>, wait: Duration) -> bool {
+    let first = match received.recv_timeout(wait) {
+        Ok(Event::Log(line)) => line,
+        Ok(Event::Shutdown) => return false,
+        Err(_) => return true, // nothing came in time
+    };
+    thread::sleep(LOG_GATHER);
+    let mut lines = vec![first];
+    let mut go_on = true;
+    for event in received.try_iter() {
+        match event {
+            Event::Log(line) => lines.push(line),
+            Event::Shutdown => go_on = false,
+        }
+    }
+    netkit::log_line(&lines.join("\n"));
+    go_on
+}
 // ANCHOR_END: shut_down

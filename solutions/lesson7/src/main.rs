@@ -32,6 +32,8 @@ use tokio_util::task::TaskTracker;
 const GRACE: Duration = Duration::from_secs(1);
 /// Log lines that may wait for the terminal; past that, lines are dropped, not waited for.
 const LOG_BACKLOG: usize = 4096;
+/// How long the logger lets a burst of lines gather before it prints them with one write.
+const LOG_GATHER: Duration = Duration::from_millis(10);
 
 // ANCHOR: main
 const MAX_CLIENTS: Setting = Setting::new("--max-clients", "N", 1..=100_000, 100_000);
@@ -54,7 +56,14 @@ fn main() -> ExitCode {
     };
     // Writing to a terminal blocks, and nothing may block the runtime: a thread logs.
     let (events, log) = mpsc::sync_channel::<String>(LOG_BACKLOG);
-    let logger = thread::spawn(move || log.iter().for_each(|line| netkit::log_line(&line)));
+    let logger = thread::spawn(move || {
+        while let Ok(first) = log.recv() {
+            // Waking this thread for every line would cost more than printing it.
+            thread::sleep(LOG_GATHER);
+            let lines: Vec<String> = std::iter::once(first).chain(log.try_iter()).collect();
+            netkit::log_line(&lines.join("\n"));
+        }
+    });
     let server = Server {
         max_clients: usize::try_from(max_clients).unwrap_or(usize::MAX),
         idle_timeout: Duration::from_secs(idle_seconds),
