@@ -667,7 +667,7 @@ fn signals_available(signal: &'static str) -> Option<&'static str> {
 fn send_signal(server: &mut Running, signal: &str, sections: &Sections) -> Instant {
     // A server that already exited would be reported by the checks that follow; its PID is
     // still its own here because the test has not collected its exit status yet.
-    let pid = server.child.id().to_string();
+    let pid = server.id().to_string();
     let sent = Instant::now();
     let status = Command::new("kill")
         .args([format!("-{signal}"), pid])
