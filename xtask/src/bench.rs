@@ -18,7 +18,8 @@
 //!
 //! ## Starting the server
 //!
-//! The bench picks a free port itself (bind port 0, note the port, close) and passes
+//! The bench picks a free port itself (outside the range the system hands out for port 0,
+//! so nothing else is given it meanwhile) and passes
 //! `127.0.0.1:PORT` to a lesson's solution, or puts the port where `{port}` appears in
 //! `--server-cmd`. The server's stdout goes to `/dev/null` (every server in the comparison
 //! prints each line it receives, and a pipe that the bench had to drain would steal CPU from
@@ -50,7 +51,7 @@
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Barrier};
@@ -534,15 +535,15 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target"))
 }
 
-/// A port nobody uses right now: bind port 0, note the port the system chose, close.
+/// A port nobody uses right now, and that no `bind(0)` on this machine is given meanwhile
+/// (see `process::ports`): the server starts on it a moment later.
 fn free_port(udp: bool) -> Result<u16, String> {
     let port = if udp {
-        UdpSocket::bind("127.0.0.1:0").and_then(|socket| socket.local_addr())
+        process::ports::unused_udp()
     } else {
-        TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr())
+        process::ports::unused_tcp()
     };
-    port.map(|address| address.port())
-        .map_err(|error| format!("could not find a free port: {error}"))
+    port.map_err(|error| format!("could not find a free port: {error}"))
 }
 
 /// Whether some socket listens on this TCP port, from `/proc/net/tcp` and `/proc/net/tcp6`

@@ -834,12 +834,10 @@ fn wait_recorded<T: Clone>(
     items.clone()
 }
 
-/// A port on which nothing listens: bind port 0, note the port, close the listener.
+/// A TCP address on which nothing listens, and that no other test can be given: its port is
+/// outside the range the system hands out for port 0 (see [`process::ports`]).
 pub fn closed_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("the test could not bind a port");
-    listener
-        .local_addr()
-        .expect("a bound listener has an address")
+    process::ports::closed_tcp_address().expect("the test could not find a free port")
 }
 
 /// Whether this machine has IPv6 loopback (some containers and CI runners do not).
@@ -1073,10 +1071,10 @@ fn is_passing(error: &io::Error) -> bool {
     )
 }
 
-/// A UDP port on which nothing listens: bind port 0, note the port, close the socket.
+/// A UDP address on which nothing listens, and that no other test can be given (see
+/// [`closed_port`]).
 pub fn closed_udp_port() -> SocketAddr {
-    let socket = UdpSocket::bind("127.0.0.1:0").expect("the test could not bind a UDP port");
-    socket.local_addr().expect("a bound socket has an address")
+    process::ports::closed_udp_address().expect("the test could not find a free UDP port")
 }
 
 /// Starts `nc -l` (with `-u` for UDP) on a port the OS picks and returns it with that port,

@@ -446,18 +446,14 @@ impl UdpNetcatClient {
 // ---------------------------------------------------------------------------------------
 // Ports
 
-/// A TCP port on which nothing listens, at least for now.
+/// A TCP port on which nothing listens, and that no `bind(0)` is given meanwhile.
 pub fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .map_err(|err| format!("could not find a free port: {err}"))?;
-    local_port(&listener)
+    process::ports::unused_tcp().map_err(|err| format!("could not find a free port: {err}"))
 }
 
-/// A UDP port on which nothing listens, at least for now.
+/// A UDP port on which nothing listens, and that no `bind(0)` is given meanwhile.
 pub fn free_udp_port() -> Result<u16, String> {
-    let socket = UdpSocket::bind("127.0.0.1:0")
-        .map_err(|err| format!("could not find a free UDP port: {err}"))?;
-    udp_port(&socket)
+    process::ports::unused_udp().map_err(|err| format!("could not find a free UDP port: {err}"))
 }
 
 pub fn local_port(listener: &TcpListener) -> Result<u16, String> {

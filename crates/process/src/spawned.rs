@@ -1,0 +1,393 @@
+//! A child process whose output is read with deadlines, and which is killed on drop.
+//!
+//! Two threads read the child's stdout and stderr as they come, into one shared record
+//! guarded by a mutex; a condition variable wakes whoever waits for more. So every wait is
+//! a wait on an event with a deadline (the next bytes, the end of a stream), never a sleep,
+//! and a full pipe can never block the child.
+
+use std::io::{self, Read, Write};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::find;
+
+/// One of a program's two output streams.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    Out,
+    Err,
+}
+
+impl std::fmt::Display for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stream::Out => "stdout",
+            Stream::Err => "stderr",
+        })
+    }
+}
+
+/// Why a wait on the program's output ended without what was waited for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Waited {
+    /// The deadline passed.
+    TimedOut,
+    /// The program closed that output (usually: it exited or crashed).
+    Ended,
+}
+
+/// Which outputs are read here; the others go where ours go (the terminal, a log).
+#[derive(Clone, Copy, Debug)]
+pub struct Capture {
+    pub stdout: bool,
+    pub stderr: bool,
+}
+
+impl Capture {
+    pub const ALL: Capture = Capture {
+        stdout: true,
+        stderr: true,
+    };
+    pub const STDOUT: Capture = Capture {
+        stdout: true,
+        stderr: false,
+    };
+    pub const NONE: Capture = Capture {
+        stdout: false,
+        stderr: false,
+    };
+}
+
+/// What has come out of one stream so far.
+#[derive(Default)]
+struct Output {
+    bytes: Vec<u8>,
+    ended: bool,
+    /// How much of `bytes` the owner has taken with [`Spawned::read_until`] and friends.
+    taken: usize,
+}
+
+#[derive(Default)]
+struct Outputs {
+    out: Output,
+    err: Output,
+}
+
+impl Outputs {
+    fn of(&mut self, stream: Stream) -> &mut Output {
+        match stream {
+            Stream::Out => &mut self.out,
+            Stream::Err => &mut self.err,
+        }
+    }
+}
+
+/// The record both reader threads write to, and the signal that it changed.
+#[derive(Default)]
+struct Shared {
+    outputs: Mutex<Outputs>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Outputs> {
+        // A reader thread never panics while holding the lock; if one did, the bytes are
+        // still worth reading.
+        self.outputs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Waits for a change, at most until `deadline`. `None` once the deadline has passed.
+    fn wait<'a>(
+        &self,
+        guard: MutexGuard<'a, Outputs>,
+        deadline: Instant,
+    ) -> Option<MutexGuard<'a, Outputs>> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        Some(match self.changed.wait_timeout(guard, left) {
+            Ok((guard, _)) => guard,
+            Err(poisoned) => poisoned.into_inner().0,
+        })
+    }
+}
+
+/// A program started with its stdin piped from us and its output read by us, killed (and
+/// waited for) when this is dropped, so it never outlives its test or command.
+pub struct Spawned {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    shared: Arc<Shared>,
+}
+
+impl Spawned {
+    /// Starts `command` with stdin, stdout and stderr piped.
+    pub fn start(command: &mut Command) -> io::Result<Spawned> {
+        Spawned::start_capturing(command, Capture::ALL)
+    }
+
+    /// Starts `command` with stdin piped and the outputs in `capture` read here; the others
+    /// are inherited. A stream that is not captured counts as ended from the start.
+    pub fn start_capturing(command: &mut Command, capture: Capture) -> io::Result<Spawned> {
+        let piped_if = |wanted: bool| {
+            if wanted {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            }
+        };
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(piped_if(capture.stdout))
+            .stderr(piped_if(capture.stderr))
+            .spawn()?;
+        let shared = Arc::new(Shared::default());
+        read_into(child.stdout.take(), Stream::Out, &shared);
+        read_into(child.stderr.take(), Stream::Err, &shared);
+        let stdin = child.stdin.take();
+        Ok(Spawned {
+            child,
+            stdin,
+            shared,
+        })
+    }
+
+    /// The process id, for the system's tables (`/proc/<pid>/...`).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Writes to the program's stdin and flushes.
+    pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let stdin = self
+            .stdin
+            .as_mut()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::BrokenPipe, "stdin already closed"))?;
+        stdin.write_all(bytes)?;
+        stdin.flush()
+    }
+
+    /// Closes stdin: the program reads the end of its input, as after Ctrl-D.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// The pipe to the program's stdin, for a writer of its own (closed when dropped).
+    pub fn take_stdin(&mut self) -> Option<ChildStdin> {
+        self.stdin.take()
+    }
+
+    /// Waits until `stream` shows `needle` after what was already taken; takes and returns
+    /// everything up to and including it.
+    pub fn read_until(
+        &mut self,
+        stream: Stream,
+        needle: &[u8],
+        within: Duration,
+    ) -> Result<Vec<u8>, Waited> {
+        let deadline = Instant::now() + within;
+        let mut outputs = self.shared.lock();
+        loop {
+            let output = outputs.of(stream);
+            let unread = &output.bytes[output.taken..];
+            if let Some(at) = find(unread, needle) {
+                let end = output.taken + at + needle.len();
+                let text = output.bytes[output.taken..end].to_vec();
+                output.taken = end;
+                return Ok(text);
+            }
+            if output.ended {
+                return Err(Waited::Ended);
+            }
+            outputs = self
+                .shared
+                .wait(outputs, deadline)
+                .ok_or(Waited::TimedOut)?;
+        }
+    }
+
+    /// Takes and returns what `stream` printed since the last take, without waiting.
+    pub fn take_unread(&mut self, stream: Stream) -> Vec<u8> {
+        let mut outputs = self.shared.lock();
+        let output = outputs.of(stream);
+        let rest = output.bytes[output.taken..].to_vec();
+        output.taken = output.bytes.len();
+        rest
+    }
+
+    /// Waits until `stream` has shown `needle` anywhere (taken or not); returns all of it.
+    pub fn wait_contains(
+        &self,
+        stream: Stream,
+        needle: &[u8],
+        within: Duration,
+    ) -> Result<Vec<u8>, Waited> {
+        let deadline = Instant::now() + within;
+        let mut outputs = self.shared.lock();
+        loop {
+            let output = outputs.of(stream);
+            if find(&output.bytes, needle).is_some() {
+                return Ok(output.bytes.clone());
+            }
+            if output.ended {
+                return Err(Waited::Ended);
+            }
+            outputs = self
+                .shared
+                .wait(outputs, deadline)
+                .ok_or(Waited::TimedOut)?;
+        }
+    }
+
+    /// Waits until the program has closed `stream`; `false` if it still had it open at the
+    /// deadline.
+    pub fn wait_for_end(&self, stream: Stream, within: Duration) -> bool {
+        self.wait_for_ends(&[stream], within)
+    }
+
+    /// Waits until the program has closed every stream in `streams`.
+    pub fn wait_for_ends(&self, streams: &[Stream], within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        let mut outputs = self.shared.lock();
+        loop {
+            if streams.iter().all(|&stream| outputs.of(stream).ended) {
+                return true;
+            }
+            match self.shared.wait(outputs, deadline) {
+                Some(guard) => outputs = guard,
+                None => return false,
+            }
+        }
+    }
+
+    /// Everything `stream` has shown so far, taken or not.
+    pub fn output(&self, stream: Stream) -> Vec<u8> {
+        self.shared.lock().of(stream).bytes.clone()
+    }
+
+    /// The exit status, if the program has ended.
+    pub fn status(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// Whether the program is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits for the program to exit, at most `within`. The standard library cannot wait
+    /// for a child with a deadline, so this checks every few milliseconds, and at once
+    /// whenever the program prints or closes an output (which it does as it exits).
+    pub fn wait(&mut self, within: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.status() {
+                return Some(status);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            let outputs = self.shared.lock();
+            let _ = self
+                .shared
+                .wait(outputs, (now + Duration::from_millis(10)).min(deadline));
+        }
+    }
+
+    /// Waits for the program to exit, however long that takes.
+    pub fn wait_forever(&mut self) -> io::Result<ExitStatus> {
+        self.child.wait()
+    }
+
+    /// Kills the program (if it still runs) and waits for it.
+    pub fn kill(&mut self) {
+        // Errors mean it had already ended: either way it is gone.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Reads `source` to its end in a thread of its own, into `stream`'s record. With no
+/// source (not captured), the stream counts as ended.
+fn read_into(source: Option<impl Read + Send + 'static>, stream: Stream, shared: &Arc<Shared>) {
+    let Some(mut source) = source else {
+        shared.lock().of(stream).ended = true;
+        return;
+    };
+    let shared = Arc::clone(shared);
+    thread::spawn(move || {
+        let mut buffer = [0u8; 8192];
+        loop {
+            let count = source.read(&mut buffer).unwrap_or(0);
+            let mut outputs = shared.lock();
+            let output = outputs.of(stream);
+            if count == 0 {
+                output.ended = true;
+            } else {
+                output.bytes.extend_from_slice(&buffer[..count]);
+            }
+            shared.changed.notify_all();
+            if count == 0 {
+                return;
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `sh` is on every Unix; these tests show the mechanics, the lesson tests use them.
+    #[cfg(unix)]
+    fn shell(script: &str) -> Spawned {
+        Spawned::start(Command::new("sh").args(["-c", script])).expect("sh starts")
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn output_is_read_up_to_a_needle_and_then_on() {
+        let mut child = shell("printf 'one\\ntwo\\n'; printf 'oops' >&2");
+        let second = Duration::from_secs(5);
+        assert_eq!(
+            child.read_until(Stream::Out, b"\n", second),
+            Ok(b"one\n".to_vec())
+        );
+        assert_eq!(
+            child.read_until(Stream::Out, b"\n", second),
+            Ok(b"two\n".to_vec())
+        );
+        assert_eq!(
+            child.read_until(Stream::Out, b"\n", second),
+            Err(Waited::Ended)
+        );
+        assert!(child.wait_contains(Stream::Err, b"oops", second).is_ok());
+        assert_eq!(child.wait(second).and_then(|s| s.code()), Some(0));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_silent_program_times_out_and_is_killed_on_drop() {
+        let mut child = shell("read line");
+        let short = Duration::from_millis(50);
+        assert_eq!(
+            child.read_until(Stream::Out, b"\n", short),
+            Err(Waited::TimedOut)
+        );
+        assert_eq!(child.wait(short), None);
+        assert!(child.is_running());
+        drop(child);
+    }
+}
