@@ -17,34 +17,10 @@ use predicates::prelude::*;
 
 use crate::{Finished, Lesson, Peer, Problem, Running, STEP, run_to_end, shown};
 
-/// Which end of the conversation the lesson's program plays, for the words of a report
-/// ("your client", "your server") and for the `netkit` function that reads its argument.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// Connects to a server (lessons 1 and 3); reads `HOST:PORT` with
-    /// `netkit::client_argument()`.
-    Client,
-    /// Waits for clients (lessons 2, 4 and 5); reads `PORT` or `HOST:PORT` with
-    /// `netkit::server_argument()`.
-    Server,
-}
-
-impl Role {
-    /// `"client"` or `"server"`.
-    pub fn noun(self) -> &'static str {
-        match self {
-            Role::Client => "client",
-            Role::Server => "server",
-        }
-    }
-}
-
-/// The transport a server listens on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
-    Tcp,
-    Udp,
-}
+/// Which end of the conversation the lesson's program plays (from the course crate, where
+/// `course.toml` uses it too): for the words of a report ("your client", "your server") and
+/// for the `netkit` function that reads its argument. And the transport a server listens on.
+pub use course::{Role, Transport};
 
 /// Command lines every client must refuse with a usage error (SPEC.md): no argument, one
 /// too many, no port, a port that is not a number, a port over 65535.

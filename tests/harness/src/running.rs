@@ -1,0 +1,152 @@
+//! A program running beside the test: a server the test talks to, or an interactive client
+//! the test types into. Its output is read with a deadline on every wait, and it is killed
+//! when the test ends (it is a [`process::Spawned`]).
+
+use std::net::SocketAddr;
+use std::process::{Command, ExitStatus};
+use std::time::Duration;
+
+use process::{Spawned, Stream, Waited};
+
+use crate::{Lesson, Problem, STEP, Seen, shown};
+
+/// A program started by a test and killed when the test ends.
+pub struct Running {
+    lesson: Lesson,
+    child: Spawned,
+}
+
+impl Running {
+    /// Starts the lesson's program with these arguments, stdin, stdout and stderr piped.
+    pub fn start(lesson: Lesson, args: &[&str]) -> Running {
+        Running::start_other(lesson, lesson.program, args)
+    }
+
+    /// Starts another program (netcat, a Go original, ...) the same way, for interop tests.
+    /// Failures are still reported against `lesson`.
+    pub fn start_other(lesson: Lesson, program: &str, args: &[&str]) -> Running {
+        let child = Spawned::start(Command::new(program).args(args))
+            .unwrap_or_else(|error| panic!("could not start {program}: {error}"));
+        Running { lesson, child }
+    }
+
+    /// Waits for the next line on stdout (returned without its `\n`).
+    pub fn read_line(&mut self, within: Duration) -> Result<String, Waited> {
+        let line = self.read_until("\n", within)?;
+        Ok(line.trim_end_matches('\n').to_string())
+    }
+
+    /// Waits until stdout shows `needle`; returns what came before it, needle included.
+    pub fn read_until(&mut self, needle: &str, within: Duration) -> Result<String, Waited> {
+        let bytes = self
+            .child
+            .read_until(Stream::Out, needle.as_bytes(), within)?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Stdout printed since the last `read_line` / `read_until`, waiting until `within`
+    /// has passed or the program closed its stdout.
+    pub fn rest_of_stdout(&mut self, within: Duration) -> String {
+        self.child.wait_for_end(Stream::Out, within);
+        String::from_utf8_lossy(&self.child.take_unread(Stream::Out)).into_owned()
+    }
+
+    /// Types into the program's stdin. Errors are ignored: a program that already exited
+    /// is reported by the check that follows, with its output.
+    pub fn type_text(&mut self, text: &[u8]) {
+        let _ = self.child.write(text);
+    }
+
+    /// Closes stdin: the program sees the end of its input, as after Ctrl-D.
+    pub fn close_stdin(&mut self) {
+        self.child.close_stdin();
+    }
+
+    /// Waits for the program to exit.
+    pub fn wait_for_exit(&mut self, within: Duration) -> Option<ExitStatus> {
+        self.child.wait(within)
+    }
+
+    /// The program's process id, for what only the system can do to it from outside (send
+    /// it a signal, read its memory use).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the program is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.is_running()
+    }
+
+    /// What the program printed so far, and how it ended if it did.
+    pub fn seen(&mut self) -> Seen {
+        let status = self.child.status();
+        if status.is_some() {
+            // A program that just crashed is still writing its panic message: give it a
+            // moment to finish.
+            self.child
+                .wait_for_ends(&[Stream::Out, Stream::Err], Duration::from_millis(500));
+        }
+        Seen {
+            stdout: self.child.output(Stream::Out),
+            stderr: self.child.output(Stream::Err),
+            status,
+        }
+    }
+
+    /// Waits until stderr shows `needle`; returns all of stderr so far.
+    pub fn wait_for_stderr(&mut self, needle: &str, within: Duration) -> Result<String, Waited> {
+        let bytes = self
+            .child
+            .wait_contains(Stream::Err, needle.as_bytes(), within)?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Everything printed on stderr so far.
+    pub fn stderr(&mut self) -> String {
+        String::from_utf8_lossy(&self.seen().stderr).into_owned()
+    }
+
+    /// Fails the test, with this program's output in the report.
+    pub fn fail(&mut self, problem: Problem) -> ! {
+        let seen = self.seen();
+        self.lesson.fail(problem, &seen)
+    }
+
+    /// Starts a server of the course with this argument (`"0"` for `127.0.0.1` and a port the
+    /// OS picks) and reads its `Listening on` line; returns the server and its address.
+    /// `section` is the book section a missing line points to.
+    pub fn start_server(lesson: Lesson, argument: &str, section: &str) -> (Running, SocketAddr) {
+        let mut server = Running::start(lesson, &[argument]);
+        let address = server.listening_address(section);
+        (server, address)
+    }
+
+    /// Reads the first line, `Listening on <ip>:<port>`, and returns the address.
+    pub fn listening_address(&mut self, section: &str) -> SocketAddr {
+        let line = self.read_line(STEP);
+        let address = line
+            .as_ref()
+            .ok()
+            .and_then(|line| line.strip_prefix("Listening on "))
+            .and_then(|address| address.trim().parse::<SocketAddr>().ok());
+        match address {
+            Some(address) => address,
+            None => self.fail(Problem {
+                check: "a server first prints the address it listens on".into(),
+                did: "started the server with port 0 (the OS picks a free port)".into(),
+                expected: "a first line like \"Listening on 127.0.0.1:40123\", with the real port"
+                    .into(),
+                got: match line {
+                    Ok(line) => format!("the line {}", shown(line.as_bytes())),
+                    Err(Waited::TimedOut) => format!("no line within {} s", STEP.as_secs()),
+                    Err(Waited::Ended) => "the program ended without printing it".into(),
+                },
+                hint: "bind, then print listener.local_addr(): it shows the port the OS chose. \
+                       println! flushes at the newline."
+                    .into(),
+                section: section.into(),
+            }),
+        }
+    }
+}
