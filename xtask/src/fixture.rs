@@ -9,6 +9,13 @@
 //! The line numbers in `@@` headers are only a hint: each hunk is placed where its context
 //! and removed lines match the solution, the match nearest to the hint winning, so a diff
 //! still applies after lines were added above it.
+//!
+//! Anchor lines (`// ANCHOR: name`, see [`crate::anchor`]) are left out on both sides
+//! before matching: marking a new region in the solution, or moving one, never breaks a
+//! fixture, and the program it makes has no anchor lines.
+//!
+//! The same format holds the *alternatives* of `tests/fixtures/lessonN/alternatives/`:
+//! correct programs written differently, which the tests must accept.
 
 /// One wrong program: what it gets wrong, and how to make it from the solution.
 #[derive(Debug)]
@@ -67,6 +74,9 @@ impl Fixture {
                 Some((at, _)) => (&line[..1], &line[at..]),
                 None => (if line.is_empty() { " " } else { line }, ""),
             };
+            if crate::anchor::is_marker(content) {
+                continue;
+            }
             match mark {
                 " " => {
                     hunk.before.push(content.to_string());
@@ -89,6 +99,7 @@ impl Fixture {
         let mut lines: Vec<String> = solution
             .lines()
             .map(|line| line.trim_end_matches('\r').to_string())
+            .filter(|line| !crate::anchor::is_marker(line))
             .collect();
         let mut searched_up_to = 0;
         let mut shift: isize = 0;
@@ -155,6 +166,17 @@ mod tests {
         let fixture = Fixture::parse(text).expect("a valid fixture");
         let error = fixture.apply(SOLUTION).expect_err("nothing to match");
         assert!(error.contains("no longer matches"), "{error}");
+    }
+
+    #[test]
+    fn anchor_lines_are_left_out_on_both_sides() {
+        let marked = SOLUTION.replace("    let a", "    // ANCHOR: todo1\n    let a");
+        let text = "Mistake.\n--- a\n+++ b\n@@ -1,3 +1,3 @@\n fn main() {\n-    let a = 1;\n+    let a = 2;\n     println!(\"{a}\");\n";
+        let fixture = Fixture::parse(text).expect("a valid fixture");
+        let wrong = fixture
+            .apply(&marked)
+            .expect("it applies across the marker");
+        assert_eq!(wrong, SOLUTION.replace("= 1", "= 2"));
     }
 
     #[test]

@@ -1,14 +1,51 @@
-//! The part of `cargo xtask` that is also used by tests.
+//! What the commands of `cargo xtask` share, and what xtask's tests use.
 //!
-//! The book check lives here, in a library, so that `cargo xtask book` and the integration
-//! test `xtask/tests/book.rs` run the very same code: a broken include then fails
-//! `cargo test`, not only a manual book build.
+//! Every module here is used by commands (in `src/commands/`, part of the binary) and by
+//! tests; none of them knows about a command. Facts about the lessons come from the course
+//! manifest ([`course`]); programs are started through the [`process`] crate.
 
-use std::fs::{self, File};
+use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub mod anchor;
 pub mod book_check;
+pub mod cargo;
 pub mod fixture;
+pub mod fs;
+pub mod skeleton;
+pub mod state;
+pub mod text;
+
+pub use course::{Course, Lesson};
+
+/// Why a command did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The command line makes no sense (exit status 2).
+    Usage(String),
+    /// The command ran and failed (exit status 1).
+    Failed(String),
+}
+
+impl From<String> for Error {
+    fn from(message: String) -> Error {
+        Error::Failed(message)
+    }
+}
+
+impl From<&str> for Error {
+    fn from(message: &str) -> Error {
+        Error::Failed(message.to_string())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(message) | Error::Failed(message) => f.write_str(message),
+        }
+    }
+}
 
 /// The workspace root: the directory that holds the top-level `Cargo.toml`.
 ///
@@ -26,40 +63,23 @@ pub fn workspace_root() -> PathBuf {
     xtask_dir.parent().unwrap_or(xtask_dir).to_path_buf()
 }
 
-/// Copies a file or a directory tree, keeping modification times and leaving out `target`
-/// directories.
-///
-/// Cargo decides what to rebuild by comparing modification times, so a copy that keeps them
-/// lets a build directory shared between runs reuse earlier builds of the copied packages.
-/// Used for every scratch copy of the workspace: `cargo xtask verify` and the tests of the
-/// tooling.
-pub fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
-    let metadata =
-        fs::metadata(from).map_err(|err| format!("could not read {}: {err}", from.display()))?;
-    if metadata.is_dir() {
-        // A stray build directory inside a package would be large and useless here.
-        if from.file_name().is_some_and(|name| name == "target") {
-            return Ok(());
-        }
-        fs::create_dir_all(to)
-            .map_err(|err| format!("could not create {}: {err}", to.display()))?;
-        let entries = fs::read_dir(from)
-            .map_err(|err| format!("could not list {}: {err}", from.display()))?;
-        for entry in entries {
-            let name = entry
-                .map_err(|err| format!("could not list {}: {err}", from.display()))?
-                .file_name();
-            copy_tree(&from.join(&name), &to.join(&name))?;
-        }
-        return Ok(());
-    }
-    fs::copy(from, to).map_err(|err| format!("could not copy {}: {err}", from.display()))?;
-    let copied_at = metadata
-        .modified()
-        .map_err(|err| format!("could not read the time of {}: {err}", from.display()))?;
-    File::options()
-        .write(true)
-        .open(to)
-        .and_then(|file| file.set_modified(copied_at))
-        .map_err(|err| format!("could not set the time of {}: {err}", to.display()))
+/// The course, from `course.toml` at the workspace root.
+pub fn load_course() -> Result<Course, String> {
+    Course::load(&workspace_root()).map_err(String::from)
+}
+
+/// The lessons named on a command line, or all of them; a number that is not a lesson is a
+/// usage error.
+pub fn select<'a>(course: &'a Course, numbers: &[u32]) -> Result<Vec<&'a Lesson>, Error> {
+    course.select(numbers).map_err(Error::Usage)
+}
+
+/// The lesson named on a command line, which must exist.
+pub fn lesson(course: &Course, number: u32) -> Result<&Lesson, Error> {
+    course.lesson(number).ok_or_else(|| {
+        Error::Usage(format!(
+            "there is no lesson {number} (lessons: {})",
+            course.numbers()
+        ))
+    })
 }

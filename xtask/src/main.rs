@@ -1,88 +1,85 @@
 //! `cargo xtask`: the project's own tooling, written in Rust so it runs wherever cargo does.
 //!
 //! The alias in `.cargo/config.toml` turns `cargo xtask <command>` into
-//! `cargo run --package xtask -- <command>`. See `USAGE` below for the commands.
+//! `cargo run --package xtask -- <command>`. [`flags`] declares the commands and reads the
+//! command line; this file only sends each command to its module in `commands/`. What
+//! several commands share lives in the library (`src/lib.rs`), never in another command:
+//! ARCHITECTURE.md has the map.
 
-use std::env;
+use std::ffi::OsString;
 use std::process::ExitCode;
 
-mod bench;
-mod book;
-mod demo;
-mod hint;
-mod progress;
-mod reset;
-mod transcripts;
-mod verify;
-mod watch;
+use xtask::Error;
 
-const USAGE: &str = "\
-usage: cargo xtask <command>
+mod commands;
+mod flags;
 
-commands:
-  verify [N...]                    prove each lesson's tests (or only lessons N...): the
-                                   untouched skeleton fails, the solution passes, and every
-                                   wrong program in tests/fixtures/lessonN/ fails
-  book [--build-only] [--port P]   install the pinned mdBook tools, then serve the book
-                                   and open it in a browser (port 3000 unless P is given);
-                                   with --build-only, build it once and check it for
-                                   broken includes and missing chapters instead
-  book --browser                   build and check the book, then open every page in
-                                   headless Chromium and fail on what a reader would see
-                                   broken (needs node and chromium)
-  transcripts [--check]            play the book's terminal sessions with the solutions
-                                   and write book/src/transcripts/; --check compares instead
-
-for learners:
-  progress [N...]                  which lessons pass, which are in progress, what is next
-  watch [N] [--manual]             rerun lesson N's tests (the first unfinished one by
-                                   default) whenever its files change; --manual: on Enter
-  hint [N [k]]                     the next hint for lesson N, or hint k
-  reset N [--yes] [--from REF]     put lesson N back to its skeleton as shipped (asks first)
-
-for instructors:
-  demo N [--port P]                start the reference server lesson N needs and print the
-                                   commands (netcat, client) to type in a second terminal
-  bench [--lesson N] [--hold K]    load a server over loopback: replies/s and latency with
-                                   N connections, or K idle connections held at once
-                                   (`cargo xtask bench --help` for every option)
-
-  help                             show this message";
+use flags::Task;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = env::args().skip(1).collect();
-    match run(&args) {
+    let words: Vec<OsString> = std::env::args_os().skip(1).collect();
+    // A child started through a lifeline runs this program again as its guardian (see
+    // `process::lifeline`).
+    if words
+        .first()
+        .is_some_and(|word| word == process::lifeline::COMMAND)
+    {
+        return match process::lifeline::serve(&words[1..]) {
+            Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+            Err(message) => fail(&Error::Failed(message)),
+        };
+    }
+    let words: Vec<String> = words
+        .iter()
+        .map(|word| word.to_string_lossy().into_owned())
+        .collect();
+    let result = flags::parse(&words)
+        .map_err(Error::Usage)
+        .and_then(dispatch);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
+        Err(error) => fail(&error),
     }
 }
 
-fn run(args: &[String]) -> Result<(), String> {
+fn dispatch(task: Task) -> Result<(), Error> {
     // Every path below is relative to the workspace root, wherever cargo was started from.
     let root = xtask::workspace_root();
-    env::set_current_dir(&root)
+    std::env::set_current_dir(&root)
         .map_err(|err| format!("could not change to {}: {err}", root.display()))?;
-
-    let Some((command, rest)) = args.split_first() else {
-        return Err(format!("no command given\n\n{USAGE}"));
-    };
-    match command.as_str() {
-        "verify" => verify::run(rest, &root),
-        "book" => book::run(rest),
-        "transcripts" => transcripts::run(rest),
-        "progress" => progress::run(rest),
-        "watch" => watch::run(rest),
-        "hint" => hint::run(rest),
-        "reset" => reset::run(rest),
-        "demo" => demo::run(rest),
-        "bench" => bench::run(rest),
-        "help" | "--help" | "-h" => {
-            println!("{USAGE}");
+    match task {
+        Task::Help(None) => {
+            println!("{}", flags::overview());
             Ok(())
         }
-        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+        Task::Help(Some(command)) => {
+            print!("{}", flags::page(command));
+            Ok(())
+        }
+        Task::Verify(args) => commands::verify::run(&args),
+        Task::Skeleton(args) => commands::skeleton::run(&args),
+        Task::Flake(args) => commands::flake::run(&args),
+        Task::Book(args) => commands::book::run(&args),
+        Task::Transcripts(args) => commands::transcripts::run(&args),
+        Task::Progress(args) => commands::progress::run(&args),
+        Task::Watch(args) => commands::watch::run(&args),
+        Task::Hint(args) => commands::hint::run(&args),
+        Task::Reset(args) => commands::reset::run(&args),
+        Task::Demo(args) => commands::demo::run(&args),
+        Task::Bench(args) => commands::bench::run(&args),
+    }
+}
+
+/// One line on stderr; status 2 for a command line that makes no sense, 1 for a failure.
+fn fail(error: &Error) -> ExitCode {
+    match error {
+        Error::Usage(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+        Error::Failed(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
     }
 }

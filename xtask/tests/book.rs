@@ -30,3 +30,24 @@ fn book_includes_and_chapters_resolve() {
         listing.join("\n")
     );
 }
+
+/// The lesson titles of `course.toml` are the chapter titles of the book's table of
+/// contents, and each names the chapter file the manifest gives.
+#[test]
+fn lesson_titles_match_the_table_of_contents() {
+    let course = xtask::load_course().expect("course.toml loads");
+    let summary = std::fs::read_to_string(course.root.join("book/src/SUMMARY.md"))
+        .expect("book/src/SUMMARY.md");
+    for lesson in &course.lessons {
+        let file = lesson
+            .chapter
+            .strip_prefix("book/src")
+            .expect("chapters are in book/src");
+        let entry = format!("[{}]({})", lesson.title, file.display());
+        assert!(
+            summary.contains(&entry),
+            "SUMMARY.md has no `{entry}`: course.toml and the book disagree on lesson {}",
+            lesson.number
+        );
+    }
+}

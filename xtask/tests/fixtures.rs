@@ -1,4 +1,6 @@
-//! Every wrong program kept in `tests/fixtures/` still applies to its lesson's solution.
+//! Every program kept in `tests/fixtures/` still applies to its lesson's solution: the wrong
+//! ones (`tests/fixtures/lessonN/*.diff`) and the correct alternatives
+//! (`tests/fixtures/lessonN/alternatives/*.diff`).
 //!
 //! `cargo xtask verify` runs them against the tests (minutes); this quick check runs in
 //! every `cargo test`, so a change to a solution that breaks a fixture's diff shows up at
@@ -10,28 +12,41 @@ use xtask::fixture::Fixture;
 
 #[test]
 fn every_fixture_applies_to_its_solution_and_changes_it() {
-    let root = xtask::workspace_root();
+    let course = xtask::load_course().expect("course.toml loads");
     let mut problems = Vec::new();
-    let mut count = 0;
-    let lessons = fs::read_dir(root.join("tests/fixtures")).expect("tests/fixtures exists");
-    for lesson in lessons.flatten() {
-        let name = lesson.file_name().to_string_lossy().into_owned();
-        let solution_path = root.join("solutions").join(&name).join("src/main.rs");
-        let solution = fs::read_to_string(&solution_path).expect("each lesson has a solution");
-        for entry in fs::read_dir(lesson.path())
-            .expect("a fixture folder")
-            .flatten()
-        {
-            let path = entry.path();
-            let text = fs::read_to_string(&path).unwrap_or_default();
-            count += 1;
-            match Fixture::parse(&text).and_then(|fixture| fixture.apply(&solution)) {
-                Ok(wrong) if wrong != solution => {}
-                Ok(_) => problems.push(format!("{}: changes nothing", path.display())),
-                Err(problem) => problems.push(format!("{}: {problem}", path.display())),
+    let mut wrong = 0;
+    for lesson in &course.lessons {
+        let solution = fs::read_to_string(course.path(&lesson.solution.main_rs()))
+            .expect("each lesson has a solution");
+        for (dir, count) in [
+            (lesson.fixtures.clone(), Some(&mut wrong)),
+            (lesson.alternatives(), None),
+        ] {
+            let dir = course.path(&dir);
+            let paths = xtask::fs::files_ending(&dir, "diff").expect("a readable folder");
+            if let Some(count) = count {
+                *count += paths.len();
+            }
+            for path in paths {
+                let text = fs::read_to_string(&path).unwrap_or_default();
+                match Fixture::parse(&text).and_then(|fixture| fixture.apply(&solution)) {
+                    Ok(program) if program != without_anchors(&solution) => {}
+                    Ok(_) => problems.push(format!("{}: changes nothing", path.display())),
+                    Err(problem) => problems.push(format!("{}: {problem}", path.display())),
+                }
             }
         }
     }
-    assert!(count >= 25, "only {count} fixtures found");
+    assert!(wrong >= 25, "only {wrong} wrong programs found");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The solution as a fixture sees it: anchor lines left out.
+fn without_anchors(solution: &str) -> String {
+    let mut kept: Vec<&str> = solution
+        .lines()
+        .filter(|line| !xtask::anchor::is_marker(line))
+        .collect();
+    kept.push("");
+    kept.join("\n")
 }

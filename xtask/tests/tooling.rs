@@ -23,11 +23,12 @@ use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
+
+use process::{Capture, Ran, Spawned, Stream, Waited};
 
 /// For a step that may compile (only the very first run really does).
 const BUILD: Duration = Duration::from_secs(600);
@@ -36,11 +37,13 @@ const QUICK: Duration = Duration::from_secs(30);
 
 /// What a scratch copy needs: what `cargo xtask verify` copies, and the book's sources (the
 /// commands name chapters by their titles).
-const COPIED: [&str; 10] = [
+const COPIED: [&str; 12] = [
     "Cargo.toml",
     "Cargo.lock",
+    "course.toml",
     ".cargo",
     ".gitignore",
+    "crates",
     "netkit",
     "tests",
     "lessons",
@@ -101,7 +104,7 @@ fn scratch(name: &str) -> Scratch {
         let to = root.join(item);
         if from.exists() {
             fs::create_dir_all(to.parent().expect("inside the copy")).expect("create the copy");
-            xtask::copy_tree(&from, &to).expect("copy the workspace");
+            xtask::fs::copy_tree(&from, &to).expect("copy the workspace");
         }
     }
     // The learner's packages get a fresh modification time; see `cargo_turn`.
@@ -177,79 +180,37 @@ fn xtask(root: &Path, args: &[&str]) -> Command {
     command
 }
 
-/// Runs a command to its end, killing it at the deadline.
-fn run(mut command: Command, within: Duration) -> Output {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the xtask binary");
-    let stdout = collect(child.stdout.take());
-    let stderr = collect(child.stderr.take());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for xtask") {
-            break status;
-        }
-        if started.elapsed() > within {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{command:?} still ran after {} s", within.as_secs());
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-    }
-}
-
-fn collect(source: Option<impl Read + Send + 'static>) -> thread::JoinHandle<Vec<u8>> {
-    thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut source) = source {
-            let _ = source.read_to_end(&mut bytes);
-        }
-        bytes
-    })
+/// Runs a command to its end, failing the test if it is still running at the deadline.
+fn run(mut command: Command, within: Duration) -> Ran {
+    let ran = process::run(&mut command, b"", within).expect("start the xtask binary");
+    assert!(
+        !ran.timed_out,
+        "{command:?} still ran after {} s",
+        within.as_secs()
+    );
+    ran
 }
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+fn succeeded(ran: &Ran) -> bool {
+    ran.status.is_some_and(|status| status.success())
+}
+
 /// A long-running command (`watch`, `demo`), read line by line, killed when dropped.
 struct Session {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: Receiver<String>,
+    child: Spawned,
     seen: String,
 }
 
 impl Session {
     fn start(mut command: Command) -> Session {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
+        let child = Spawned::start_capturing(&mut command, Capture::STDOUT)
             .expect("start the xtask binary");
-        let stdin = child.stdin.take();
-        let (sender, lines) = mpsc::channel();
-        let stdout = child.stdout.take().expect("piped stdout");
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { return };
-                if sender.send(line).is_err() {
-                    return;
-                }
-            }
-        });
         Session {
             child,
-            stdin,
-            lines,
             seen: String::new(),
         }
     }
@@ -259,20 +220,20 @@ impl Session {
         let deadline = Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
+            match self.child.read_until(Stream::Out, b"\n", left) {
                 Ok(line) => {
+                    let line = text(&line);
                     self.seen.push_str(&line);
-                    self.seen.push('\n');
                     if line.contains(needle) {
-                        return line;
+                        return line.trim_end().to_string();
                     }
                 }
-                Err(RecvTimeoutError::Timeout) => panic!(
+                Err(Waited::TimedOut) => panic!(
                     "no line with {needle:?} within {} s; the output so far:\n{}",
                     within.as_secs(),
                     self.seen
                 ),
-                Err(RecvTimeoutError::Disconnected) => panic!(
+                Err(Waited::Ended) => panic!(
                     "the program ended before printing {needle:?}; its output:\n{}",
                     self.seen
                 ),
@@ -281,29 +242,15 @@ impl Session {
     }
 
     fn type_line(&mut self, line: &str) {
-        let stdin = self.stdin.as_mut().expect("stdin still open");
-        stdin
-            .write_all(format!("{line}\n").as_bytes())
+        self.child
+            .write(format!("{line}\n").as_bytes())
             .expect("type into the program");
-        stdin.flush().expect("flush the typing");
     }
 
     fn exits_within(&mut self, within: Duration) -> bool {
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status.success();
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-        false
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.child
+            .wait(within)
+            .is_some_and(|status| status.success())
     }
 }
 
@@ -327,7 +274,7 @@ fn progress_on_an_untouched_copy_shows_lesson_1_not_started() {
     let root = scratch("progress-untouched");
     let output = run(xtask(&root, &["progress", "1", "2"]), QUICK);
     let stdout = text(&output.stdout);
-    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    assert!(succeeded(&output), "{stdout}{}", text(&output.stderr));
     assert!(table_row(&stdout, 1).contains("not started"), "{stdout}");
     assert!(table_row(&stdout, 2).contains("not started"), "{stdout}");
     assert!(
@@ -355,7 +302,7 @@ fn progress_tells_passed_from_in_progress() {
 
     let output = run(xtask(&root, &["progress", "1", "2"]), BUILD);
     let stdout = text(&output.stdout);
-    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    assert!(succeeded(&output), "{stdout}{}", text(&output.stderr));
     assert!(table_row(&stdout, 1).contains("passed"), "{stdout}");
     assert!(
         table_row(&stdout, 2).contains("in progress: next: TODO(1)"),
@@ -404,23 +351,13 @@ fn hint_shows_the_next_hint_each_time() {
 // ---------------------------------------------------------------------------------------
 // reset
 
-/// The learner cloned the course, committed work on two lessons, and kept working on
-/// lesson 1. `reset 1` refuses without a terminal unless given `--yes`; with it, lesson 1 is
-/// exactly as shipped (from origin, not from the learner's commit), lesson 2 keeps the
-/// learner's work, the replaced version is kept as a backup, and git's index is untouched.
+/// The learner worked on two lessons and wants lesson 1 back. `reset 1` refuses without a
+/// terminal unless given `--yes`; with it, lesson 1's program is exactly the skeleton as
+/// committed (made afresh from the solution, whatever git holds), lesson 2 keeps the
+/// learner's work, and the replaced version is kept as a backup.
 #[test]
-fn reset_restores_the_shipped_skeleton_and_nothing_else() {
-    let upstream = scratch("reset-upstream");
-    let root = Scratch::empty("reset-learner");
-    git(
-        &real_root(),
-        &[
-            "clone",
-            "-q",
-            &upstream.to_string_lossy(),
-            &root.to_string_lossy(),
-        ],
-    );
+fn reset_restores_the_skeleton_and_nothing_else() {
+    let root = scratch("reset");
     let lesson1 = root.join("lessons/lesson1/src/main.rs");
     let lesson2 = root.join("lessons/lesson2/src/main.rs");
     let shipped = fs::read(&lesson1).expect("read lesson 1");
@@ -431,16 +368,14 @@ fn reset_restores_the_shipped_skeleton_and_nothing_else() {
     };
     append(&lesson1, "// committed work\n");
     append(&lesson2, "// committed work\n");
+    // Committed work is the learner's too: reset does not look at git.
     git(&root, &["commit", "-q", "-a", "-m", "my work"]);
     append(&lesson1, "// work in progress\n");
     let worked_on = fs::read(&lesson1).expect("read lesson 1");
     let lesson2_work = fs::read(&lesson2).expect("read lesson 2");
 
     let refused = run(xtask(&root, &["reset", "1"]), QUICK);
-    assert!(
-        !refused.status.success(),
-        "reset without --yes and no terminal"
-    );
+    assert!(!succeeded(&refused), "reset without --yes and no terminal");
     assert!(
         text(&refused.stderr).contains("--yes"),
         "{}",
@@ -450,15 +385,13 @@ fn reset_restores_the_shipped_skeleton_and_nothing_else() {
 
     let output = run(xtask(&root, &["reset", "1", "--yes"]), QUICK);
     let stdout = text(&output.stdout);
-    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
-    assert!(stdout.contains("origin/main"), "{stdout}");
+    assert!(succeeded(&output), "{stdout}{}", text(&output.stderr));
     assert!(
         stdout.contains("restored: lessons/lesson1/src/main.rs"),
         "{stdout}"
     );
     assert_eq!(fs::read(&lesson1).expect("read lesson 1"), shipped);
     assert_eq!(fs::read(&lesson2).expect("read lesson 2"), lesson2_work);
-    assert!(git(&root, &["diff", "--cached", "--name-only"]).is_empty());
 
     let backups: Vec<PathBuf> = fs::read_dir(root.join("target/xtask/reset-backups"))
         .expect("a backup directory")
@@ -474,6 +407,31 @@ fn reset_restores_the_shipped_skeleton_and_nothing_else() {
         "{}",
         text(&again.stdout)
     );
+}
+
+/// Bad arguments are one line on stderr and exit status 2, for every command.
+#[test]
+fn bad_arguments_are_one_line_and_status_2() {
+    let root = scratch("usage");
+    for args in [
+        &["reset"][..],
+        &["reset", "99"],
+        &["verify", "--fast"],
+        &["frobnicate"],
+        &["hint", "1", "x"],
+    ] {
+        let output = run(xtask(&root, args), QUICK);
+        let stderr = text(&output.stderr);
+        assert_eq!(
+            output.status.and_then(|s| s.code()),
+            Some(2),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+    let help = run(xtask(&root, &["reset", "--help"]), QUICK);
+    assert!(succeeded(&help));
+    assert!(text(&help.stdout).contains("usage: cargo xtask reset"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -517,7 +475,7 @@ fn watch_manual_reruns_on_enter() {
     watch.type_line("");
     watch.wait_for("watch: lesson 2", QUICK);
     watch.wait_for("Press Enter", BUILD);
-    watch.stdin = None;
+    watch.child.close_stdin();
     assert!(
         watch.exits_within(QUICK),
         "watch --manual did not end with its input"
@@ -559,8 +517,7 @@ fn demo_prints_the_commands_and_leaves_nothing_behind() {
     demo.wait_for("-> hello", QUICK);
 
     // Killed on its own, as by `kill PID`: no destructor runs in the demo.
-    demo.child.kill().expect("kill the demo");
-    let _ = demo.child.wait();
+    demo.child.kill();
 
     // The server was blocked reading from us: the connection ends only if it is gone.
     // (A reset counts as ended too; only running into the read deadline means it lives.)

@@ -271,8 +271,14 @@ mod tests {
         let course = Course::load(&root).unwrap_or_else(|error| panic!("{error}"));
         for lesson in &course.lessons {
             assert!(course.path(&lesson.chapter).is_file(), "{lesson:?}");
-            assert!(course.path(&lesson.solution.main_rs()).is_file(), "{lesson:?}");
-            assert!(course.path(&lesson.skeleton.main_rs()).is_file(), "{lesson:?}");
+            assert!(
+                course.path(&lesson.solution.main_rs()).is_file(),
+                "{lesson:?}"
+            );
+            assert!(
+                course.path(&lesson.skeleton.main_rs()).is_file(),
+                "{lesson:?}"
+            );
         }
         let found = Course::find_from(&root.join("lessons")).expect("found from below");
         assert_eq!(found.lessons, course.lessons);

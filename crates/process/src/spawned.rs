@@ -38,7 +38,8 @@ pub enum Waited {
     Ended,
 }
 
-/// Which outputs are read here; the others go where ours go (the terminal, a log).
+/// Which outputs are read here; the others go where the `Command` says (by default, where
+/// ours go: the terminal, a log).
 #[derive(Clone, Copy, Debug)]
 pub struct Capture {
     pub stdout: bool,
@@ -132,20 +133,17 @@ impl Spawned {
     }
 
     /// Starts `command` with stdin piped and the outputs in `capture` read here; the others
-    /// are inherited. A stream that is not captured counts as ended from the start.
+    /// go where `command` says (by default, where ours go). A stream that is not captured
+    /// counts as ended from the start.
     pub fn start_capturing(command: &mut Command, capture: Capture) -> io::Result<Spawned> {
-        let piped_if = |wanted: bool| {
-            if wanted {
-                Stdio::piped()
-            } else {
-                Stdio::inherit()
-            }
-        };
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(piped_if(capture.stdout))
-            .stderr(piped_if(capture.stderr))
-            .spawn()?;
+        command.stdin(Stdio::piped());
+        if capture.stdout {
+            command.stdout(Stdio::piped());
+        }
+        if capture.stderr {
+            command.stderr(Stdio::piped());
+        }
+        let mut child = command.spawn()?;
         let shared = Arc::new(Shared::default());
         read_into(child.stdout.take(), Stream::Out, &shared);
         read_into(child.stderr.take(), Stream::Err, &shared);

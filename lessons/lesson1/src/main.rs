@@ -21,7 +21,6 @@ use std::process::ExitCode;
 
 use netkit::Line;
 
-// ANCHOR: main
 fn main() -> ExitCode {
     let server = match netkit::client_argument() {
         Ok(server) => server,
@@ -29,9 +28,7 @@ fn main() -> ExitCode {
     };
     netkit::exit_with(talk_to(&server))
 }
-// ANCHOR_END: main
 
-// ANCHOR: talk_to
 /// The whole conversation: connect, then prompt, send, receive, print, until STOP or the
 /// end of the input.
 fn talk_to(server: &str) -> Result<(), String> {
@@ -53,9 +50,7 @@ fn talk_to(server: &str) -> Result<(), String> {
     // The input ended (Ctrl-D, or the end of a piped file): a normal way to finish.
     Ok(())
 }
-// ANCHOR_END: talk_to
 
-// ANCHOR: connect
 /// Opens the TCP connection.
 ///
 /// `connect` takes anything that implements `ToSocketAddrs`: `"127.0.0.1:1234"`,
@@ -66,9 +61,7 @@ fn connect(server: &str) -> Result<TcpStream, String> {
     // return the error as one line: `netkit::error_line("could not connect to ...", &error)`.
     todo!("TODO(1): connect to {server} with TcpStream::connect")
 }
-// ANCHOR_END: connect
 
-// ANCHOR: prompt
 /// Shows `>> ` and reads one line from the keyboard; `None` at the end of the input.
 fn prompt(keyboard: &mut impl BufRead) -> Result<Option<String>, String> {
     print!(">> ");
@@ -84,9 +77,7 @@ fn prompt(keyboard: &mut impl BufRead) -> Result<Option<String>, String> {
         Err(error) => Err(netkit::error_line("could not read the input", &error)),
     }
 }
-// ANCHOR_END: prompt
 
-// ANCHOR: send_line
 /// Sends one message as one line: the text and exactly one `\n`.
 ///
 /// `&TcpStream` implements `Write`, so we can write through a shared reference while the
@@ -96,9 +87,7 @@ fn send_line(stream: &TcpStream, message: &str, server: &str) -> Result<(), Stri
     // Writing needs a mutable binding: declare the parameter as `mut stream: &TcpStream`.
     todo!("TODO(2): send {message:?} plus one newline to {server} through {stream:?}")
 }
-// ANCHOR_END: send_line
 
-// ANCHOR: receive_line
 /// Waits for one line from the server.
 fn receive_line(replies: &mut impl BufRead, server: &str) -> Result<String, String> {
     // TODO(3): read one line with `netkit::read_line(replies)` and return its text.
@@ -107,4 +96,3 @@ fn receive_line(replies: &mut impl BufRead, server: &str) -> Result<String, Stri
     let _ = replies;
     todo!("TODO(3): read one reply line from {server} with netkit::read_line")
 }
-// ANCHOR_END: receive_line

@@ -23,7 +23,6 @@ use std::process::ExitCode;
 // use chrono::{Local, SecondsFormat};
 // use netkit::Line;
 
-// ANCHOR: main
 fn main() -> ExitCode {
     let address = match netkit::server_argument() {
         Ok(address) => address,
@@ -31,9 +30,7 @@ fn main() -> ExitCode {
     };
     netkit::exit_with(serve_one_client(&address))
 }
-// ANCHOR_END: main
 
-// ANCHOR: serve_one_client
 /// Binds, announces the address, waits for one client and talks with it.
 fn serve_one_client(address: &str) -> Result<(), String> {
     let listener = listen(address)?;
@@ -41,9 +38,7 @@ fn serve_one_client(address: &str) -> Result<(), String> {
     answer_lines(&client)
         .map_err(|error| netkit::error_line(&format!("lost the connection to {peer}"), &error))
 }
-// ANCHOR_END: serve_one_client
 
-// ANCHOR: listen
 /// Binds the listening socket and prints `Listening on <ip>:<port>`.
 fn listen(address: &str) -> Result<TcpListener, String> {
     // TODO(1): bind a `TcpListener` to `address`, then print `Listening on <ip>:<port>` with
@@ -51,17 +46,13 @@ fn listen(address: &str) -> Result<TcpListener, String> {
     // port"). Turn errors into one line with `netkit::error_line`.
     todo!("TODO(1): bind a TcpListener to {address} and print the Listening on line")
 }
-// ANCHOR_END: listen
 
-// ANCHOR: accept_client
 /// Waits until a client connects. Returns its own socket and its address.
 fn accept_client(listener: &TcpListener) -> Result<(TcpStream, SocketAddr), String> {
     // TODO(2): wait for one client with `listener.accept()`.
     todo!("TODO(2): accept one client on {listener:?}")
 }
-// ANCHOR_END: accept_client
 
-// ANCHOR: answer_lines
 /// Reads lines until STOP or the end of the stream, answering each with the time.
 fn answer_lines(client: &TcpStream) -> std::io::Result<()> {
     // TODO(3): make ONE `BufReader` over `client`, then loop: read a line with
@@ -70,9 +61,7 @@ fn answer_lines(client: &TcpStream) -> std::io::Result<()> {
     // For `Line::TooLong` use `netkit::send_and_close(client, "ERROR line too long\n")`.
     todo!("TODO(3): read lines from {client:?} and answer each one")
 }
-// ANCHOR_END: answer_lines
 
-// ANCHOR: send_time
 /// Sends the current local time, in RFC 3339 at seconds precision, as one line.
 #[allow(dead_code)] // `answer_lines` calls it once TODO(3) is done; delete this line then.
 fn send_time(client: &TcpStream) -> std::io::Result<()> {
@@ -81,4 +70,3 @@ fn send_time(client: &TcpStream) -> std::io::Result<()> {
     // Writing needs a mutable binding: declare the parameter as `mut client: &TcpStream`.
     todo!("TODO(4): send the time in RFC 3339 and a newline to {client:?}")
 }
-// ANCHOR_END: send_time

@@ -26,7 +26,6 @@ use std::vec;
 
 use netkit::Line;
 
-// ANCHOR: constants
 /// How long to wait for a reply before sending the message again.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(2);
 /// How many times one message is sent, in all, before the client gives up on it.
@@ -35,9 +34,7 @@ const TRIES: u32 = 3;
 /// A datagram longer than the buffer given to `recv` is cut to fit, and the rest is lost:
 /// without a word on Linux and macOS, with an error on Windows.
 const BUFFER_SIZE: usize = netkit::MAX_LINE;
-// ANCHOR_END: constants
 
-// ANCHOR: main
 fn main() -> ExitCode {
     let server = match netkit::client_argument() {
         Ok(server) => server,
@@ -45,9 +42,7 @@ fn main() -> ExitCode {
     };
     netkit::exit_with(talk_to(&server))
 }
-// ANCHOR_END: main
 
-// ANCHOR: talk_to
 /// The whole conversation: aim a socket at the server, then prompt, ask, print, until STOP
 /// or the end of the input.
 fn talk_to(server: &str) -> Result<(), String> {
@@ -87,9 +82,7 @@ fn talk_to(server: &str) -> Result<(), String> {
     // The input ended (Ctrl-D, or the end of a piped file): a normal way to finish.
     Ok(())
 }
-// ANCHOR_END: talk_to
 
-// ANCHOR: aim_at_next
 /// Opens a socket aimed at the next untried address that takes one, and says which it is.
 fn aim_at_next(
     untried: &mut vec::IntoIter<SocketAddr>,
@@ -122,9 +115,7 @@ fn nothing_listens(error: &io::Error) -> bool {
         ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset
     )
 }
-// ANCHOR_END: aim_at_next
 
-// ANCHOR: open_socket
 /// A UDP socket on a free local port, connected to the server.
 ///
 /// UDP has no connection. On a UDP socket, `connect` sends nothing at all: it records a
@@ -137,7 +128,6 @@ fn open_socket(server: SocketAddr) -> io::Result<UdpSocket> {
     // `?` passes any error on: the caller turns it into one line.
     todo!("TODO(1): bind a UDP socket on a free local port and connect it to {server}")
 }
-// ANCHOR_END: open_socket
 
 /// Shows `>> ` and reads one line from the keyboard; `None` at the end of the input.
 fn prompt(keyboard: &mut impl BufRead) -> Result<Option<String>, String> {
@@ -154,16 +144,13 @@ fn prompt(keyboard: &mut impl BufRead) -> Result<Option<String>, String> {
     }
 }
 
-// ANCHOR: send_line
 /// Sends one message as one datagram: the text and exactly one `\n`.
 fn send_line(socket: &UdpSocket, message: &str) -> io::Result<()> {
     // TODO(2): send `message` followed by exactly one `\n`, as ONE datagram: one call to
     // `socket.send(...)`. It returns how many bytes it sent; you do not need that number.
     todo!("TODO(2): send {message:?} and one newline as one datagram through {socket:?}")
 }
-// ANCHOR_END: send_line
 
-// ANCHOR: receive_reply
 /// Waits at most `REPLY_TIMEOUT` for one datagram; `None` if none came in time.
 fn receive_reply(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<Option<String>> {
     // TODO(3): give the socket a read timeout of REPLY_TIMEOUT (`set_read_timeout`), then
@@ -176,9 +163,7 @@ fn receive_reply(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<Option<Str
         buffer.len()
     )
 }
-// ANCHOR_END: receive_reply
 
-// ANCHOR: ask
 /// Sends `message` and waits for the reply, sending it again after each timeout, `TRIES`
 /// times in all. `None` if no reply came.
 fn ask(socket: &UdpSocket, message: &str, buffer: &mut [u8]) -> io::Result<Option<String>> {
@@ -191,9 +176,7 @@ fn ask(socket: &UdpSocket, message: &str, buffer: &mut [u8]) -> io::Result<Optio
     // return `Ok(None)` when no try got one.
     todo!("TODO(4): no reply to {message:?} yet: send it again, {TRIES} tries in all")
 }
-// ANCHOR_END: ask
 
-// ANCHOR: helpers
 /// The reply as text: its trailing `\n` or `\r\n` removed, bytes that are not UTF-8 as `�`.
 #[allow(dead_code)] // `receive_reply` calls it once TODO(3) is done; delete this line then.
 fn reply_text(datagram: &[u8]) -> String {
@@ -206,4 +189,3 @@ fn reply_text(datagram: &[u8]) -> String {
 fn trouble(address: SocketAddr, error: &io::Error) -> String {
     netkit::error_line(&format!("could not talk to {address}"), error)
 }
-// ANCHOR_END: helpers

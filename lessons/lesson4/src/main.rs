@@ -23,7 +23,6 @@ use std::process::ExitCode;
 // As you fill in the TODOs you will also need this; add it when the compiler asks:
 // use std::io::ErrorKind;
 
-// ANCHOR: constants
 /// 64 KiB, 65,536 bytes: room for the largest datagram (65,507 bytes of data over IPv4,
 /// 65,527 over IPv6). `recv_from` cuts a longer datagram to the size of the buffer, and on
 /// Linux and macOS the rest is lost without a word: a small buffer (the Go original had 1024
@@ -33,9 +32,7 @@ const BUFFER_SIZE: usize = netkit::MAX_LINE;
 /// The replies are whole numbers from 1 to 1000, both included.
 const LOWEST: u32 = 1;
 const HIGHEST: u32 = 1000;
-// ANCHOR_END: constants
 
-// ANCHOR: main
 fn main() -> ExitCode {
     let address = match netkit::server_argument() {
         Ok(address) => address,
@@ -43,17 +40,13 @@ fn main() -> ExitCode {
     };
     netkit::exit_with(serve(&address))
 }
-// ANCHOR_END: main
 
-// ANCHOR: serve
 /// Binds, announces the address, and answers datagrams until one says STOP.
 fn serve(address: &str) -> Result<(), String> {
     let socket = listen(address)?;
     answer_datagrams(&socket)
 }
-// ANCHOR_END: serve
 
-// ANCHOR: listen
 /// Binds the UDP socket and prints `Listening on <ip>:<port>`.
 fn listen(address: &str) -> Result<UdpSocket, String> {
     // TODO(1): bind a `UdpSocket` to `address`, then print `Listening on <ip>:<port>` with
@@ -61,9 +54,7 @@ fn listen(address: &str) -> Result<UdpSocket, String> {
     // port"). Turn errors into one line with `netkit::error_line`.
     todo!("TODO(1): bind a UdpSocket to {address} and print the Listening on line")
 }
-// ANCHOR_END: listen
 
-// ANCHOR: answer_datagrams
 /// Receives datagrams one by one, from any client, and answers each with a number.
 fn answer_datagrams(socket: &UdpSocket) -> Result<(), String> {
     // TODO(2): make ONE buffer of BUFFER_SIZE bytes, then loop: `recv_from` a datagram (it
@@ -73,9 +64,7 @@ fn answer_datagrams(socket: &UdpSocket) -> Result<(), String> {
     // go on. An `ErrorKind::ConnectionReset` from `recv_from` is no reason to stop: `continue`.
     todo!("TODO(2): receive datagrams of up to {BUFFER_SIZE} bytes on {socket:?} and answer each")
 }
-// ANCHOR_END: answer_datagrams
 
-// ANCHOR: send_random_number
 /// Sends one random number from 1 to 1000, in decimal ASCII with no newline, to `client`.
 #[allow(dead_code)] // `answer_datagrams` calls it once TODO(2) is done; delete this line then.
 fn send_random_number(socket: &UdpSocket, client: SocketAddr) -> io::Result<()> {
@@ -84,9 +73,7 @@ fn send_random_number(socket: &UdpSocket, client: SocketAddr) -> io::Result<()> 
     // to `client` as decimal text with no newline: `socket.send_to(bytes, client)`.
     todo!("TODO(3): send a random number from {LOWEST} to {HIGHEST} to {client} through {socket:?}")
 }
-// ANCHOR_END: send_random_number
 
-// ANCHOR: datagram_text
 /// The datagram as text: a trailing `\n` or `\r\n` removed, bytes that are not UTF-8 as `�`.
 #[allow(dead_code)] // `answer_datagrams` calls it once TODO(2) is done; delete this line then.
 fn datagram_text(datagram: &[u8]) -> String {
@@ -94,4 +81,3 @@ fn datagram_text(datagram: &[u8]) -> String {
     let text = text.strip_suffix(b"\r").unwrap_or(text);
     String::from_utf8_lossy(text).into_owned()
 }
-// ANCHOR_END: datagram_text

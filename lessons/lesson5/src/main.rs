@@ -29,7 +29,6 @@ use netkit::Line;
 /// How long the accept loop rests after `accept` failed.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
-// ANCHOR: main
 fn main() -> ExitCode {
     let address = match netkit::server_argument() {
         Ok(address) => address,
@@ -37,9 +36,7 @@ fn main() -> ExitCode {
     };
     netkit::exit_with(serve_forever(&address))
 }
-// ANCHOR_END: main
 
-// ANCHOR: serve_forever
 /// Binds, announces the address, then accepts clients until the program is killed.
 fn serve_forever(address: &str) -> Result<(), String> {
     let listener = listen(address)?;
@@ -57,9 +54,7 @@ fn serve_forever(address: &str) -> Result<(), String> {
         }
     }
 }
-// ANCHOR_END: serve_forever
 
-// ANCHOR: listen
 /// Binds the listening socket and prints `Listening on <ip>:<port>`.
 fn listen(address: &str) -> Result<TcpListener, String> {
     let listener = TcpListener::bind(address)
@@ -70,9 +65,7 @@ fn listen(address: &str) -> Result<TcpListener, String> {
     println!("Listening on {bound}");
     Ok(listener)
 }
-// ANCHOR_END: listen
 
-// ANCHOR: connection_guard
 /// One connected client. While it exists, the client is counted in `client_count`.
 #[derive(Debug)]
 struct ConnectionGuard {
@@ -92,9 +85,7 @@ impl ConnectionGuard {
         self.client_count.load(Ordering::Relaxed)
     }
 }
-// ANCHOR_END: connection_guard
 
-// ANCHOR: start_client_thread
 /// Serves one client in a thread of its own, so that a slow client only ever blocks itself.
 fn start_client_thread(client: TcpStream, peer: SocketAddr, guard: ConnectionGuard) {
     // TODO(2): start a thread that runs `serve_client(client, peer, guard)`, with a `move`
@@ -102,9 +93,7 @@ fn start_client_thread(client: TcpStream, peer: SocketAddr, guard: ConnectionGua
     // it returns an error (no threads left), print it with `netkit::error_line` and go on.
     todo!("TODO(2): start a thread for client {peer}, moving {client:?} and {guard:?} into it")
 }
-// ANCHOR_END: start_client_thread
 
-// ANCHOR: serve_client
 /// The whole life of one client thread: talk, then let go of the connection and the guard.
 #[allow(dead_code)] // the thread of TODO(2) calls it; delete this line then.
 fn serve_client(client: TcpStream, peer: SocketAddr, guard: ConnectionGuard) {
@@ -117,9 +106,7 @@ fn serve_client(client: TcpStream, peer: SocketAddr, guard: ConnectionGuard) {
     }
     // `client` and `guard` are dropped here: the socket is closed and the client uncounted.
 }
-// ANCHOR_END: serve_client
 
-// ANCHOR: answer_lines
 /// Reads lines until STOP or the end of the stream, answering each with the current count.
 fn answer_lines(mut client: &TcpStream, guard: &ConnectionGuard) -> io::Result<()> {
     // A small read-ahead buffer, as each of possibly thousands of threads has one: with the
@@ -144,9 +131,7 @@ fn answer_lines(mut client: &TcpStream, guard: &ConnectionGuard) -> io::Result<(
         client.write_all(format!("{}\n", guard.count()).as_bytes())?;
     }
 }
-// ANCHOR_END: answer_lines
 
-// ANCHOR: rest_after_accept_error
 /// An `accept` that failed is reported, and the server goes on after a short rest.
 fn rest_after_accept_error(error: &io::Error) {
     eprintln!("{}", netkit::error_line("could not accept a client", error));
@@ -154,9 +139,7 @@ fn rest_after_accept_error(error: &io::Error) {
     // fail at once, a loop burning a core. Resting lets other clients leave and free handles.
     thread::sleep(ACCEPT_PAUSE);
 }
-// ANCHOR_END: rest_after_accept_error
 
-// ANCHOR: drop_guard
 /// The end of a connection, however it ends: STOP, end of stream, error, or even a panic
 /// (panics unwind by default, dropping what each function owned on the way).
 impl Drop for ConnectionGuard {
@@ -168,4 +151,3 @@ impl Drop for ConnectionGuard {
         )
     }
 }
-// ANCHOR_END: drop_guard

@@ -11,8 +11,10 @@
 //! TCP client exiting...
 //! ```
 //!
+// ANCHOR: header
 //! What you will see in this file: `TcpStream::connect`, writing a whole line with
 //! `write_all`, and reading replies through one `BufReader` kept for the whole conversation.
+// ANCHOR_END: header
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -61,8 +63,10 @@ fn talk_to(server: &str) -> Result<(), String> {
 /// `"[::1]:1234"` or `"localhost:1234"`. A name can resolve to several addresses (IPv6 and
 /// IPv4); `connect` tries them in order and returns the first connection that works.
 fn connect(server: &str) -> Result<TcpStream, String> {
+    // ANCHOR: todo1
     TcpStream::connect(server)
         .map_err(|error| netkit::error_line(&format!("could not connect to {server}"), &error))
+    // ANCHOR_END: todo1
 }
 // ANCHOR_END: connect
 
@@ -89,6 +93,7 @@ fn prompt(keyboard: &mut impl BufRead) -> Result<Option<String>, String> {
 ///
 /// `&TcpStream` implements `Write`, so we can write through a shared reference while the
 /// `BufReader` reads through another one.
+// ANCHOR: todo2
 fn send_line(mut stream: &TcpStream, message: &str, server: &str) -> Result<(), String> {
     let line = format!("{message}\n");
     // `write` may send only part of the bytes; `write_all` loops until all are sent.
@@ -96,11 +101,13 @@ fn send_line(mut stream: &TcpStream, message: &str, server: &str) -> Result<(), 
         .write_all(line.as_bytes())
         .map_err(|error| netkit::error_line(&format!("could not send to {server}"), &error))
 }
+// ANCHOR_END: todo2
 // ANCHOR_END: send_line
 
 // ANCHOR: receive_line
 /// Waits for one line from the server.
 fn receive_line(replies: &mut impl BufRead, server: &str) -> Result<String, String> {
+    // ANCHOR: todo3
     match netkit::read_line(replies) {
         Ok(Line::Text(reply)) => Ok(reply),
         // Reading 0 bytes means the server closed its side of the connection.
@@ -111,5 +118,6 @@ fn receive_line(replies: &mut impl BufRead, server: &str) -> Result<String, Stri
             &error,
         )),
     }
+    // ANCHOR_END: todo3
 }
 // ANCHOR_END: receive_line

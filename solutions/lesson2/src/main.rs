@@ -11,15 +11,19 @@
 //! Exiting TCP server!
 //! ```
 //!
+// ANCHOR: header
 //! What you will see in this file: `TcpListener::bind`, `local_addr`, `accept`, and a
 //! read-reply loop over one connection. Serving many clients at once is lesson 5.
+// ANCHOR_END: header
 
+// ANCHOR: imports
 use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 
 use chrono::{Local, SecondsFormat};
 use netkit::Line;
+// ANCHOR_END: imports
 
 // ANCHOR: main
 fn main() -> ExitCode {
@@ -44,6 +48,7 @@ fn serve_one_client(address: &str) -> Result<(), String> {
 // ANCHOR: listen
 /// Binds the listening socket and prints `Listening on <ip>:<port>`.
 fn listen(address: &str) -> Result<TcpListener, String> {
+    // ANCHOR: todo1
     let listener = TcpListener::bind(address)
         .map_err(|error| netkit::error_line(&format!("could not listen on {address}"), &error))?;
     // With port 0 the OS picks a free port: ask the socket which one it got.
@@ -54,22 +59,26 @@ fn listen(address: &str) -> Result<TcpListener, String> {
     // waits for this line (a test, an instructor) sees it before we block in `accept`.
     println!("Listening on {bound}");
     Ok(listener)
+    // ANCHOR_END: todo1
 }
 // ANCHOR_END: listen
 
 // ANCHOR: accept_client
 /// Waits until a client connects. Returns its own socket and its address.
 fn accept_client(listener: &TcpListener) -> Result<(TcpStream, SocketAddr), String> {
+    // ANCHOR: todo2
     // The listener only accepts; each connection gets a new `TcpStream` of its own.
     listener
         .accept()
         .map_err(|error| netkit::error_line("could not accept a client", &error))
+    // ANCHOR_END: todo2
 }
 // ANCHOR_END: accept_client
 
 // ANCHOR: answer_lines
 /// Reads lines until STOP or the end of the stream, answering each with the time.
 fn answer_lines(client: &TcpStream) -> std::io::Result<()> {
+    // ANCHOR: todo3
     // One reader for the whole connection: if the client sends several lines at once, the
     // reader holds the ones we have not handled yet.
     let mut requests = BufReader::new(client);
@@ -93,14 +102,17 @@ fn answer_lines(client: &TcpStream) -> std::io::Result<()> {
         }
         send_time(client)?;
     }
+    // ANCHOR_END: todo3
 }
 // ANCHOR_END: answer_lines
 
 // ANCHOR: send_time
 /// Sends the current local time, in RFC 3339 at seconds precision, as one line.
+// ANCHOR: todo4
 fn send_time(mut client: &TcpStream) -> std::io::Result<()> {
     // `true`: write `Z` rather than `+00:00` when the local time is UTC, as Go does.
     let now = Local::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     client.write_all(format!("{now}\n").as_bytes())
 }
+// ANCHOR_END: todo4
 // ANCHOR_END: send_time

@@ -14,8 +14,10 @@
 //! Exiting UDP client!
 //! ```
 //!
+// ANCHOR: header
 //! What you will see in this file: `UdpSocket::bind` and `connect`, `send` and `recv` of
 //! whole datagrams, a read timeout with `set_read_timeout`, and a retry loop.
+// ANCHOR_END: header
 
 use std::io::{self, BufRead, ErrorKind, Write};
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
@@ -131,6 +133,7 @@ fn nothing_listens(error: &io::Error) -> bool {
 /// datagrams from anyone else. It also lets the OS tell us when the server's machine answers
 /// "port unreachable": a later `recv` fails (`ConnectionRefused`; `ConnectionReset` on Windows).
 fn open_socket(server: SocketAddr) -> io::Result<UdpSocket> {
+    // ANCHOR: todo1
     // Port 0: any free port. The local address must be of the same family as the server's:
     // an IPv4 socket cannot send to an IPv6 address.
     let local = if server.is_ipv4() {
@@ -141,6 +144,7 @@ fn open_socket(server: SocketAddr) -> io::Result<UdpSocket> {
     let socket = UdpSocket::bind(local)?;
     socket.connect(server)?;
     Ok(socket)
+    // ANCHOR_END: todo1
 }
 // ANCHOR_END: open_socket
 
@@ -162,17 +166,20 @@ fn prompt(keyboard: &mut impl BufRead) -> Result<Option<String>, String> {
 // ANCHOR: send_line
 /// Sends one message as one datagram: the text and exactly one `\n`.
 fn send_line(socket: &UdpSocket, message: &str) -> io::Result<()> {
+    // ANCHOR: todo2
     let datagram = format!("{message}\n");
     // One `send` is one datagram. It leaves whole or not at all (there is no partial send to
     // finish as with TCP's `write`), and the server receives it whole or not at all.
     socket.send(datagram.as_bytes())?;
     Ok(())
+    // ANCHOR_END: todo2
 }
 // ANCHOR_END: send_line
 
 // ANCHOR: receive_reply
 /// Waits at most `REPLY_TIMEOUT` for one datagram; `None` if none came in time.
 fn receive_reply(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<Option<String>> {
+    // ANCHOR: todo3
     // Without a timeout, `recv` would wait forever for a reply that was lost.
     socket.set_read_timeout(Some(REPLY_TIMEOUT))?;
     match socket.recv(buffer) {
@@ -184,6 +191,7 @@ fn receive_reply(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<Option<Str
         }
         Err(error) => Err(error),
     }
+    // ANCHOR_END: todo3
 }
 // ANCHOR_END: receive_reply
 
@@ -191,6 +199,7 @@ fn receive_reply(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<Option<Str
 /// Sends `message` and waits for the reply, sending it again after each timeout, `TRIES`
 /// times in all. `None` if no reply came.
 fn ask(socket: &UdpSocket, message: &str, buffer: &mut [u8]) -> io::Result<Option<String>> {
+    // ANCHOR: todo4
     for _ in 0..TRIES {
         send_line(socket, message)?;
         if let Some(reply) = receive_reply(socket, buffer)? {
@@ -201,6 +210,7 @@ fn ask(socket: &UdpSocket, message: &str, buffer: &mut [u8]) -> io::Result<Optio
         // left over for the next message (see "Late replies" in the book).
     }
     Ok(None)
+    // ANCHOR_END: todo4
 }
 // ANCHOR_END: ask
 

@@ -12,13 +12,17 @@
 //! Exiting UDP server!
 //! ```
 //!
+// ANCHOR: header
 //! What you will see in this file: `UdpSocket::bind`, `recv_from` (which says who sent the
 //! datagram) and `send_to` (which says where the reply goes): a server with no connections
 //! and nothing to remember between datagrams.
+// ANCHOR_END: header
 
+// ANCHOR: imports
 use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
+// ANCHOR_END: imports
 
 // ANCHOR: constants
 /// 64 KiB, 65,536 bytes: room for the largest datagram (65,507 bytes of data over IPv4,
@@ -53,6 +57,7 @@ fn serve(address: &str) -> Result<(), String> {
 // ANCHOR: listen
 /// Binds the UDP socket and prints `Listening on <ip>:<port>`.
 fn listen(address: &str) -> Result<UdpSocket, String> {
+    // ANCHOR: todo1
     // For UDP, binding is all there is to "listening": no `listen`, no `accept`. From now on
     // the OS keeps datagrams sent to this port until we ask for them.
     let socket = UdpSocket::bind(address)
@@ -64,12 +69,14 @@ fn listen(address: &str) -> Result<UdpSocket, String> {
     // `println!` flushes at the newline, so whoever waits for this line sees it now.
     println!("Listening on {bound}");
     Ok(socket)
+    // ANCHOR_END: todo1
 }
 // ANCHOR_END: listen
 
 // ANCHOR: answer_datagrams
 /// Receives datagrams one by one, from any client, and answers each with a number.
 fn answer_datagrams(socket: &UdpSocket) -> Result<(), String> {
+    // ANCHOR: todo2
     // One buffer, reused for every datagram: `recv_from` tells how much of it is new.
     let mut buffer = vec![0u8; BUFFER_SIZE];
     loop {
@@ -97,11 +104,13 @@ fn answer_datagrams(socket: &UdpSocket) -> Result<(), String> {
             );
         }
     }
+    // ANCHOR_END: todo2
 }
 // ANCHOR_END: answer_datagrams
 
 // ANCHOR: send_random_number
 /// Sends one random number from 1 to 1000, in decimal ASCII with no newline, to `client`.
+// ANCHOR: todo3
 fn send_random_number(socket: &UdpSocket, client: SocketAddr) -> io::Result<()> {
     // `..=` includes the upper end: `LOWEST..HIGHEST` would never give 1000.
     let number = rand::random_range(LOWEST..=HIGHEST);
@@ -110,6 +119,7 @@ fn send_random_number(socket: &UdpSocket, client: SocketAddr) -> io::Result<()> 
     socket.send_to(number.to_string().as_bytes(), client)?;
     Ok(())
 }
+// ANCHOR_END: todo3
 // ANCHOR_END: send_random_number
 
 // ANCHOR: datagram_text

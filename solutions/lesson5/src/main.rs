@@ -12,9 +12,11 @@
 //! -> STOP
 //! ```
 //!
+// ANCHOR: header
 //! What you will see in this file: `thread::spawn` with a `move` closure, a counter shared
 //! by all threads in an `Arc<AtomicUsize>`, and a guard whose `Drop` uncounts a client however
 //! its connection ends.
+// ANCHOR_END: header
 
 use std::io::{self, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -82,6 +84,7 @@ struct ConnectionGuard {
 impl ConnectionGuard {
     /// Counts one more client, and keeps a handle on the counter to uncount it later.
     fn new(client_count: &Arc<AtomicUsize>) -> ConnectionGuard {
+        // ANCHOR: todo1
         // `fetch_add` reads, adds and writes back as one indivisible step: two threads can
         // never both read 4 and both write 5. `Relaxed` is enough because the counter guards
         // no other data: the ordering arguments are about memory *around* the operation.
@@ -89,6 +92,7 @@ impl ConnectionGuard {
         ConnectionGuard {
             client_count: Arc::clone(client_count),
         }
+        // ANCHOR_END: todo1
     }
 
     /// The number of clients connected right now, this one included.
@@ -101,6 +105,7 @@ impl ConnectionGuard {
 // ANCHOR: start_client_thread
 /// Serves one client in a thread of its own, so that a slow client only ever blocks itself.
 fn start_client_thread(client: TcpStream, peer: SocketAddr, guard: ConnectionGuard) {
+    // ANCHOR: todo2
     // `move`: the closure owns all three, so the thread can outlive this function. Without
     // it, `client` and `guard` would still be moved (`serve_client` consumes them), but `peer`
     // is `Copy` and would only be borrowed, which the compiler refuses (E0373).
@@ -113,6 +118,7 @@ fn start_client_thread(client: TcpStream, peer: SocketAddr, guard: ConnectionGua
             netkit::error_line(&format!("could not start a thread for {peer}"), &error)
         );
     }
+    // ANCHOR_END: todo2
 }
 // ANCHOR_END: start_client_thread
 
@@ -172,8 +178,10 @@ fn rest_after_accept_error(error: &io::Error) {
 /// (panics unwind by default, dropping what each function owned on the way).
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
+        // ANCHOR: todo3
         // Rust calls this when the guard goes out of scope in the client's thread.
         self.client_count.fetch_sub(1, Ordering::Relaxed);
+        // ANCHOR_END: todo3
     }
 }
 // ANCHOR_END: drop_guard

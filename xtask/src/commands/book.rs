@@ -8,12 +8,21 @@
 //! [`xtask::book_check`] turn those silent mistakes into a failure. `mdbook test` then
 //! compiles the book's own Rust snippets, and with `--browser` every page is opened in
 //! headless Chromium ([`browser`]).
+//!
+//! `mdbook serve` runs behind a lifeline (`process::lifeline`): however `cargo xtask book`
+//! ends, even killed on its own, the server ends with it and port 3000 is free again.
 
+use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use process::Capture;
+use process::lifeline::Lifeline;
+use xtask::Error;
 use xtask::book_check::{self, Problem};
+
+use crate::flags::{self, BookMode};
 
 mod browser;
 
@@ -49,16 +58,8 @@ const TOOLS: [Tool; 4] = [
     },
 ];
 
-/// What the command line asked for.
-struct Options {
-    build_only: bool,
-    browser: bool,
-    port: Option<u16>,
-}
-
 /// Runs `cargo xtask book [--build-only | --browser] [--port P]` from the workspace root.
-pub fn run(args: &[String]) -> Result<(), String> {
-    let options = parse_options(args)?;
+pub fn run(args: &flags::Book) -> Result<(), Error> {
     let book_toml = fs::read_to_string("book/book.toml")
         .map_err(|err| format!("could not read book/book.toml: {err}"))?;
     for tool in TOOLS.iter().filter(|tool| is_needed(tool, &book_toml)) {
@@ -70,71 +71,51 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let source_problems = book_check::check_sources(Path::new("book/src"))?;
     report(&source_problems);
 
-    if !options.build_only && !options.browser {
+    if args.mode == BookMode::Serve {
         // While writing, a live preview helps even with a broken include: the problems
         // above are warnings here.
         let mut serve_args = vec!["serve", "book", "--open"];
-        let port = options.port.map(|port| port.to_string());
+        let port = args.port.map(|port| port.to_string());
         if let Some(port) = &port {
             serve_args.extend(["-p", port]);
         }
-        return mdbook(&serve_args);
+        return serve(&serve_args);
     }
 
     // Start from an empty output folder: pages of chapters since removed, or of an earlier
     // layout (before linkcheck2 moved the HTML into html/), would otherwise linger there.
-    match fs::remove_dir_all("book/book") {
-        Ok(()) => {}
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-        Err(err) => return Err(format!("could not empty book/book: {err}")),
-    }
+    xtask::fs::remove_dir(Path::new("book/book"))?;
     mdbook(&["build", "book"])?;
     let html_dir = html_dir(&book_toml);
     let html_problems = book_check::check_html(&html_dir)?;
     report(&html_problems);
     let count = source_problems.len() + html_problems.len();
     if count > 0 {
-        return Err(format!("the book has {count} problem(s), listed above"));
+        return Err(format!("the book has {count} problem(s), listed above").into());
     }
     // The Rust snippets written in the chapters themselves: code included from the crates
     // is fenced `rust,ignore` (cargo tests it), and code that binds or connects `no_run`.
     mdbook(&["test", "book"])?;
     println!("book: built and checked, no problems; its Rust snippets compile");
-    if options.browser {
+    if args.mode == BookMode::Browser {
         browser::check(&html_dir)?;
     }
     Ok(())
 }
 
-fn parse_options(args: &[String]) -> Result<Options, String> {
-    let mut options = Options {
-        build_only: false,
-        browser: false,
-        port: None,
-    };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--build-only" => options.build_only = true,
-            "--browser" => options.browser = true,
-            "--port" | "-p" => {
-                let value = args
-                    .next()
-                    .ok_or("--port needs a number, e.g. --port 3000")?;
-                let port = value
-                    .parse()
-                    .map_err(|_| format!("--port {value}: not a port number (0 to 65535)"))?;
-                options.port = Some(port);
-            }
-            other => return Err(format!("book: unknown option `{other}`")),
-        }
+/// Runs `mdbook serve ...` behind a lifeline until it ends; its output goes to the terminal.
+fn serve(args: &[&str]) -> Result<(), Error> {
+    let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+    let mut server = Lifeline::start(&OsString::from("mdbook"), &args, Capture::NONE)
+        .map_err(|err| format!("could not start mdbook: {err}"))?;
+    let status = server
+        .wait_forever()
+        .map_err(|err| format!("could not wait for mdbook: {err}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("`mdbook serve` failed (its output is above)".into())
     }
-    if (options.build_only || options.browser) && options.port.is_some() {
-        return Err(
-            "book: --port is for serving; it does nothing with --build-only or --browser".into(),
-        );
-    }
-    Ok(options)
 }
 
 /// A tool is needed if it has no trigger, or if `book.toml` mentions the trigger word
@@ -170,9 +151,8 @@ fn ensure_installed(tool: &Tool) -> Result<(), String> {
         "book: installing {} {} (once per machine; can take a minute or two)",
         tool.name, tool.version
     );
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     // `--locked` builds with the versions of its dependencies the tool was released with.
-    let status = Command::new(cargo)
+    let status = Command::new(process::cargo())
         .args(["install", "--locked", tool.name, "--version", tool.version])
         .status()
         .map_err(|err| format!("could not start cargo install: {err}"))?;

@@ -7,72 +7,63 @@
 //! is remembered in `target/xtask/hints-seen.txt`, outside the lessons, so the learner's
 //! files stay theirs; `cargo xtask reset N` forgets it for that lesson.
 
-use std::collections::BTreeSet;
-use std::fs;
-use std::path::PathBuf;
+use course::Lesson;
+use xtask::Error;
+use xtask::state::{self, HintsSeen};
 
-use crate::progress::{self, STATE_DIR};
-use crate::verify::discover_lessons;
+use crate::flags;
 
 /// One hint: its number as written in the heading, and its text.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Hint {
-    pub number: u32,
-    pub text: String,
+struct Hint {
+    number: u32,
+    text: String,
 }
 
 /// Runs `cargo xtask hint [N [k]]` from the workspace root.
-pub fn run(args: &[String]) -> Result<(), String> {
-    let available = discover_lessons()?;
-    let lesson = match args.first() {
-        Some(arg) => progress::parse_lesson(arg, &available)?,
-        None => progress::first_unfinished()?.ok_or(
+pub fn run(args: &flags::Hint) -> Result<(), Error> {
+    let course = xtask::load_course()?;
+    let lesson = match args.lesson {
+        Some(number) => xtask::lesson(&course, number)?,
+        None => state::first_unfinished(&course).ok_or(
             "every lesson passes, so there is no next lesson to give a hint for; \
              name one: `cargo xtask hint 2`",
         )?,
     };
-    let wanted = match args.get(1) {
-        Some(arg) => Some(
-            arg.parse::<u32>()
-                .map_err(|_| format!("`{arg}` is not a hint number (try `hint {lesson} 1`)"))?,
-        ),
-        None => None,
-    };
-    if let Some(extra) = args.get(2) {
-        return Err(format!(
-            "hint: unexpected `{extra}` (usage: cargo xtask hint [N [k]])"
-        ));
-    }
-
-    let path = hints_file(lesson);
-    let text = match fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(_) => {
-            println!(
-                "Lesson {lesson} has no hints yet ({} is missing). The chapter {} explains \
-                 every TODO, and the reference solution is in solutions/lesson{lesson}/src/main.rs.",
-                path.display(),
-                progress::describe_chapter(lesson)
-            );
-            return Ok(());
-        }
+    let number = lesson.number;
+    let solution = lesson.solution.main_rs();
+    let path = lesson.hints();
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        println!(
+            "Lesson {number} has no hints yet ({} is missing). The chapter {} explains every \
+             TODO, and the reference solution is in {}.",
+            path.display(),
+            lesson.describe_chapter(),
+            solution.display()
+        );
+        return Ok(());
     };
     let hints = parse(&text);
     if hints.is_empty() {
         return Err(format!(
             "{} has no `## Hint 1` section: nothing to show",
             path.display()
-        ));
+        )
+        .into());
     }
     let total = hints.len();
-    let mut seen = load_seen();
-    let shown_before = seen.get(lesson);
+    let mut seen = HintsSeen::load();
+    let shown_before = seen.shown(lesson);
 
-    let hint = match wanted {
-        Some(number) => hints
+    let hint = match args.hint {
+        Some(wanted) => hints
             .iter()
-            .find(|hint| hint.number == number)
-            .ok_or_else(|| format!("lesson {lesson} has hints 1 to {total}, not {number}"))?,
+            .find(|hint| hint.number == wanted)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "lesson {number} has hints 1 to {total}, not {wanted}"
+                ))
+            })?,
         None => match hints
             .iter()
             .find(|hint| !shown_before.contains(&hint.number))
@@ -80,11 +71,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
             Some(hint) => hint,
             None => {
                 println!(
-                    "You have seen all {total} hints for lesson {lesson}. \
-                     `cargo xtask hint {lesson} K` shows hint K again (1 to {total}).\n\
-                     Still stuck? Compare with the reference solution, \
-                     solutions/lesson{lesson}/src/main.rs, or run it: \
-                     `cargo test -p lesson{lesson}-solution` passes the same tests."
+                    "You have seen all {total} hints for lesson {number}. \
+                     `cargo xtask hint {number} K` shows hint K again (1 to {total}).\n\
+                     Still stuck? Compare with the reference solution, {}, or run it: \
+                     `cargo test -p {}` passes the same tests.",
+                    solution.display(),
+                    lesson.solution.name
                 );
                 return Ok(());
             }
@@ -92,35 +84,36 @@ pub fn run(args: &[String]) -> Result<(), String> {
     };
 
     println!(
-        "Lesson {lesson}, {}: hint {} of {total}\n",
-        progress::describe_chapter(lesson),
+        "Lesson {number}, {}: hint {} of {total}\n",
+        lesson.describe_chapter(),
         hint.number
     );
     println!("{}\n", hint.text);
     seen.mark(lesson, hint.number);
     seen.save()?;
-
-    let left = hints
-        .iter()
-        .filter(|other| !seen.get(lesson).contains(&other.number))
-        .count();
-    match left {
-        0 => println!(
-            "That was the last hint for lesson {lesson}. The reference solution is in \
-             solutions/lesson{lesson}/src/main.rs."
-        ),
-        1 => println!("1 more hint: `cargo xtask hint {lesson}` shows it."),
-        _ => println!("{left} more hints: `cargo xtask hint {lesson}` shows the next one."),
-    }
+    print_left(lesson, &hints, &seen);
     Ok(())
 }
 
-fn hints_file(lesson: u32) -> PathBuf {
-    PathBuf::from(format!("lessons/lesson{lesson}/hints.md"))
+fn print_left(lesson: &Lesson, hints: &[Hint], seen: &HintsSeen) {
+    let number = lesson.number;
+    let shown = seen.shown(lesson);
+    let left = hints
+        .iter()
+        .filter(|hint| !shown.contains(&hint.number))
+        .count();
+    match left {
+        0 => println!(
+            "That was the last hint for lesson {number}. The reference solution is in {}.",
+            lesson.solution.main_rs().display()
+        ),
+        1 => println!("1 more hint: `cargo xtask hint {number}` shows it."),
+        _ => println!("{left} more hints: `cargo xtask hint {number}` shows the next one."),
+    }
 }
 
 /// The `## Hint n` sections of a hints file, in file order.
-pub(crate) fn parse(text: &str) -> Vec<Hint> {
+fn parse(text: &str) -> Vec<Hint> {
     let mut hints: Vec<Hint> = Vec::new();
     for line in text.lines() {
         let number = line
@@ -148,72 +141,6 @@ pub(crate) fn parse(text: &str) -> Vec<Hint> {
         hint.text = hint.text.trim().to_string();
     }
     hints
-}
-
-/// Forgets which hints of the lesson were shown (when the lesson starts over).
-pub(crate) fn forget(lesson: u32) {
-    let mut seen = load_seen();
-    seen.lessons.retain(|(number, _)| *number != lesson);
-    // Failing to write only means the next `hint` does not start from hint 1.
-    let _ = seen.save();
-}
-
-/// Which hints were shown, per lesson: `lesson1 1 2` per line in the state file.
-struct Seen {
-    lessons: Vec<(u32, BTreeSet<u32>)>,
-}
-
-fn seen_file() -> PathBuf {
-    PathBuf::from(format!("{STATE_DIR}/hints-seen.txt"))
-}
-
-fn load_seen() -> Seen {
-    let text = fs::read_to_string(seen_file()).unwrap_or_default();
-    let lessons = text
-        .lines()
-        .filter_map(|line| {
-            let mut words = line.split_whitespace();
-            let lesson = words.next()?.strip_prefix("lesson")?.parse().ok()?;
-            let hints = words.filter_map(|word| word.parse().ok()).collect();
-            Some((lesson, hints))
-        })
-        .collect();
-    Seen { lessons }
-}
-
-impl Seen {
-    fn get(&self, lesson: u32) -> BTreeSet<u32> {
-        self.lessons
-            .iter()
-            .find(|(number, _)| *number == lesson)
-            .map(|(_, hints)| hints.clone())
-            .unwrap_or_default()
-    }
-
-    fn mark(&mut self, lesson: u32, hint: u32) {
-        match self
-            .lessons
-            .iter_mut()
-            .find(|(number, _)| *number == lesson)
-        {
-            Some((_, hints)) => {
-                hints.insert(hint);
-            }
-            None => self.lessons.push((lesson, BTreeSet::from([hint]))),
-        }
-    }
-
-    fn save(&self) -> Result<(), String> {
-        let mut text = String::new();
-        for (lesson, hints) in &self.lessons {
-            let numbers: Vec<String> = hints.iter().map(u32::to_string).collect();
-            text.push_str(&format!("lesson{lesson} {}\n", numbers.join(" ")));
-        }
-        fs::create_dir_all(STATE_DIR)
-            .map_err(|err| format!("could not create {STATE_DIR}: {err}"))?;
-        let path = seen_file();
-        fs::write(&path, text).map_err(|err| format!("could not write {}: {err}", path.display()))
-    }
 }
 
 #[cfg(test)]
@@ -244,39 +171,40 @@ mod tests {
     /// name exist in the skeleton, and the book sections they name (`Book: "Section"`) are
     /// headings of the lesson's chapter. Hints that point at nothing would confuse more
     /// than help.
+    /// Every shipped hints file has hints 1, 2, 3, ... in order, none empty; the TODOs they
+    /// name exist in the skeleton, and the book sections they name (`Book: "Section"`) are
+    /// headings of the lesson's chapter. Hints that point at nothing would confuse more
+    /// than help.
     #[test]
     fn shipped_hints_point_at_real_todos_and_sections() {
-        let root = xtask::workspace_root();
-        for lesson in 1..100 {
-            let Ok(text) =
-                fs::read_to_string(root.join(format!("lessons/lesson{lesson}/hints.md")))
-            else {
+        let course = xtask::load_course().expect("course.toml loads");
+        for lesson in &course.lessons {
+            let number = lesson.number;
+            let Ok(text) = std::fs::read_to_string(course.path(&lesson.hints())) else {
                 continue;
             };
             let hints = parse(&text);
             assert!(
                 (4..=6).contains(&hints.len()),
-                "lesson {lesson}: {} hints; write 4 to 6",
+                "lesson {number}: {} hints; write 4 to 6",
                 hints.len()
             );
-            let skeleton =
-                fs::read_to_string(root.join(format!("lessons/lesson{lesson}/src/main.rs")))
-                    .unwrap_or_default();
-            let chapter = fs::read_to_string(root.join(format!("book/src/lesson{lesson}.md")))
+            let skeleton = std::fs::read_to_string(course.path(&lesson.skeleton.main_rs()))
                 .unwrap_or_default();
+            let chapter = std::fs::read_to_string(course.path(&lesson.chapter)).unwrap_or_default();
+            let todos = xtask::skeleton::todo_numbers(&skeleton);
             for (index, hint) in hints.iter().enumerate() {
-                let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
-                assert_eq!(hint.number, number, "lesson {lesson}: hints out of order");
+                let expected = u32::try_from(index + 1).unwrap_or(u32::MAX);
+                assert_eq!(hint.number, expected, "lesson {number}: hints out of order");
                 assert!(
                     !hint.text.is_empty(),
-                    "lesson {lesson}, hint {number} is empty"
+                    "lesson {number}, hint {expected} is empty"
                 );
-                let todos = progress::todo_numbers(&skeleton);
                 for todo in hint.text.split("TODO(").skip(1) {
                     let todo = todo.split(')').next().unwrap_or("");
                     assert!(
                         todo.parse().is_ok_and(|todo| todos.contains(&todo)),
-                        "lesson {lesson}, hint {number} names TODO({todo}), not in the skeleton"
+                        "lesson {number}, hint {expected} names TODO({todo}), not in the skeleton"
                     );
                 }
                 let book_lines = hint.text.lines().filter(|line| line.starts_with("Book: "));
@@ -285,13 +213,13 @@ mod tests {
                     .collect();
                 assert!(
                     !sections.is_empty(),
-                    "lesson {lesson}, hint {number}: no `Book: \"Section\"` line"
+                    "lesson {number}, hint {expected}: no `Book: \"Section\"` line"
                 );
                 for section in sections {
                     assert!(
                         chapter.lines().any(|line| line == format!("## {section}")),
-                        "lesson {lesson}, hint {number}: book/src/lesson{lesson}.md has no \
-                         section \"{section}\""
+                        "lesson {number}, hint {expected}: {} has no section \"{section}\"",
+                        lesson.chapter.display()
                     );
                 }
             }

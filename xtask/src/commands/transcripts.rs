@@ -21,11 +21,15 @@
 //! (send each typed line, show the bytes that come back), so its transcript is exactly what
 //! netcat shows. The sessions themselves are in `transcripts/sessions.rs`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
+
+use course::Course;
+use xtask::Error;
+
+use crate::flags;
 
 mod sessions;
 mod terminal;
@@ -43,18 +47,15 @@ const SHOWN_PORT: u16 = 1234;
 const STEP: Duration = Duration::from_secs(10);
 
 /// Runs `cargo xtask transcripts [--check]` from the workspace root.
-pub fn run(args: &[String]) -> Result<(), String> {
-    let check = match args {
-        [] => false,
-        [flag] if flag == "--check" => true,
-        _ => return Err("usage: cargo xtask transcripts [--check]".to_string()),
-    };
-    let played = play_all()?;
-    if check {
-        compare_with_committed(&played)
+pub fn run(args: &flags::Transcripts) -> Result<(), Error> {
+    let course = xtask::load_course()?;
+    let played = play_all(&course)?;
+    if args.check {
+        compare_with_committed(&played)?;
     } else {
-        write_all(&played)
+        write_all(&played)?;
     }
+    Ok(())
 }
 
 /// What the sessions produced, and the files of the sessions that could not be played.
@@ -79,8 +80,8 @@ impl Transcript {
     }
 }
 
-/// Builds the programs, then plays every session whose programs exist.
-fn play_all() -> Result<Played, String> {
+/// Builds the programs, then plays every session whose lessons are in the course.
+fn play_all(course: &Course) -> Result<Played, String> {
     let sessions = sessions::SESSIONS;
     // Two sessions writing the same file would hide one of them.
     let mut names = BTreeSet::new();
@@ -92,29 +93,31 @@ fn play_all() -> Result<Played, String> {
         return Err(format!("two sessions write {twice}"));
     }
 
-    let playable: Vec<&sessions::Session> = sessions
+    let playable = |session: &sessions::Session| {
+        session
+            .lessons
+            .iter()
+            .all(|&number| course.lesson(number).is_some())
+    };
+    let mut needed: Vec<u32> = sessions
         .iter()
-        .filter(|session| session.programs.iter().all(|p| package_exists(p)))
-        .collect();
-    let mut needed: Vec<&str> = playable
-        .iter()
-        .flat_map(|session| session.programs.iter().copied())
+        .filter(|session| playable(session))
+        .flat_map(|session| session.lessons.iter().copied())
         .collect();
     needed.sort_unstable();
     needed.dedup();
-    build_programs(&needed)?;
-    let programs = Programs::find(&needed)?;
+    let programs = Programs::build(course, &needed)?;
 
     let mut played = Played {
         transcripts: Vec::new(),
         skipped: Vec::new(),
     };
     for session in &sessions {
-        if !playable.iter().any(|p| std::ptr::eq(*p, session)) {
+        if !playable(session) {
             println!(
-                "transcripts: skipped {} (needs {}, not in this workspace yet)",
+                "transcripts: skipped {} (needs lesson(s) {:?}, not in course.toml yet)",
                 session.files.join(", "),
-                session.programs.join(", ")
+                session.lessons
             );
             played.skipped.extend(session.files);
             continue;
@@ -132,62 +135,43 @@ fn play_all() -> Result<Played, String> {
     Ok(played)
 }
 
-/// Is `program` (`lessonN-solution`) a package of this workspace, with its source?
-fn package_exists(program: &str) -> bool {
-    let folder = program
-        .strip_suffix("-solution")
-        .map(|lesson| Path::new("solutions").join(lesson))
-        .unwrap_or_else(|| PathBuf::from(program));
-    folder.join("Cargo.toml").is_file() && folder.join("src/main.rs").is_file()
-}
-
-// ---------------------------------------------------------------------------------------
-// Building and finding the programs
-
-/// Builds the solutions the sessions run, so that a session never times out on a compile.
-fn build_programs(programs: &[&str]) -> Result<(), String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command.args(["build", "--quiet"]);
-    for program in programs {
-        command.args(["--package", program]);
-    }
-    let status = command
-        .status()
-        .map_err(|err| format!("could not start cargo build: {err}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err("could not build the solutions (cargo's output is above)".to_string())
-    }
-}
-
-/// Where cargo put the binaries.
+/// The reference solutions the sessions run, built, by lesson number.
 struct Programs {
-    dir: PathBuf,
+    /// The package name (what the learner types after `-p`) and the executable.
+    solutions: BTreeMap<u32, (String, PathBuf)>,
 }
 
 impl Programs {
-    fn find(programs: &[&str]) -> Result<Programs, String> {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("target"));
-        let dir = target.join("debug");
-        for program in programs {
-            let path = dir.join(format!("{program}{}", std::env::consts::EXE_SUFFIX));
-            if !path.is_file() {
-                return Err(format!(
-                    "{} is missing after the build: does CARGO_TARGET_DIR point elsewhere?",
-                    path.display()
-                ));
-            }
+    /// Builds the solutions of these lessons, so that a session never times out on a
+    /// compile, and notes where cargo put them.
+    fn build(course: &Course, lessons: &[u32]) -> Result<Programs, String> {
+        let packages: Vec<(u32, &str)> = lessons
+            .iter()
+            .filter_map(|&number| course.lesson(number))
+            .map(|lesson| (lesson.number, lesson.solution.name.as_str()))
+            .collect();
+        let mut args = vec!["build", "--quiet"];
+        for (_, package) in &packages {
+            args.extend(["--package", package]);
         }
-        Ok(Programs { dir })
+        let artifacts = xtask::cargo::build(&args)?;
+        let mut solutions = BTreeMap::new();
+        for (number, package) in packages {
+            let executable = artifacts
+                .iter()
+                .find(|artifact| !artifact.test && artifact.target == package)
+                .map(|artifact| artifact.executable.clone())
+                .ok_or_else(|| format!("cargo built {package} but did not say where it is"))?;
+            solutions.insert(number, (package.to_string(), executable));
+        }
+        Ok(Programs { solutions })
     }
 
-    fn path(&self, program: &str) -> PathBuf {
-        self.dir
-            .join(format!("{program}{}", std::env::consts::EXE_SUFFIX))
+    /// Lesson `number`'s solution: its package name and its executable.
+    fn solution(&self, number: u32) -> Result<&(String, PathBuf), String> {
+        self.solutions
+            .get(&number)
+            .ok_or_else(|| format!("lesson {number}'s solution was not built"))
     }
 }
 
@@ -321,7 +305,7 @@ fn compare_with_committed(played: &Played) -> Result<(), String> {
             Ok(committed) => problems.push(format!(
                 "{}: no longer matches what the programs print (- committed, + now):\n{}",
                 path.display(),
-                line_diff(&committed, &transcript.text)
+                xtask::text::line_diff(&committed, &transcript.text)
             )),
             Err(_) => problems.push(format!("{}: missing", path.display())),
         }
@@ -387,39 +371,6 @@ fn not_included(transcripts: &[Transcript]) -> Result<Vec<String>, String> {
         .collect())
 }
 
-/// A small line diff (longest common subsequence): good enough for files of a few lines.
-fn line_diff(old: &str, new: &str) -> String {
-    let old: Vec<&str> = old.lines().collect();
-    let new: Vec<&str> = new.lines().collect();
-    // common[i][j]: length of the longest common subsequence of old[i..] and new[j..].
-    let mut common = vec![vec![0usize; new.len() + 1]; old.len() + 1];
-    for i in (0..old.len()).rev() {
-        for j in (0..new.len()).rev() {
-            common[i][j] = if old[i] == new[j] {
-                common[i + 1][j + 1] + 1
-            } else {
-                common[i + 1][j].max(common[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut out = String::new();
-    while i < old.len() || j < new.len() {
-        if i < old.len() && j < new.len() && old[i] == new[j] {
-            out.push_str(&format!("    {}\n", old[i]));
-            i += 1;
-            j += 1;
-        } else if i < old.len() && (j == new.len() || common[i + 1][j] >= common[i][j + 1]) {
-            out.push_str(&format!("  - {}\n", old[i]));
-            i += 1;
-        } else {
-            out.push_str(&format!("  + {}\n", new[j]));
-            j += 1;
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,11 +400,5 @@ mod tests {
             replace_numbers(text, "data: ", &["464", "942"]),
             "-> hello\ndata: 464\n-> again\ndata: 942\ndata: x1\nReply: 5\n"
         );
-    }
-
-    #[test]
-    fn the_diff_shows_what_changed() {
-        let diff = line_diff("a\nb\nc\n", "a\nB\nc\n");
-        assert_eq!(diff, "    a\n  - b\n  + B\n    c\n");
     }
 }

@@ -25,8 +25,11 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, SystemTime};
 
-use crate::progress::{self, cargo};
-use crate::verify::discover_lessons;
+use course::{Course, Lesson};
+use xtask::Error;
+use xtask::state;
+
+use crate::flags;
 
 /// How often the files are looked at. Short enough to feel immediate, long enough to cost
 /// nothing.
@@ -44,35 +47,22 @@ enum Key {
 }
 
 /// Runs `cargo xtask watch [N] [--manual]` from the workspace root.
-pub fn run(args: &[String]) -> Result<(), String> {
-    let mut manual = false;
-    let mut lesson = None;
-    for arg in args {
-        match arg.as_str() {
-            "--manual" => manual = true,
-            other if other.starts_with('-') => {
-                return Err(format!("watch: unknown option `{other}`"));
-            }
-            other if lesson.is_none() => {
-                lesson = Some(progress::parse_lesson(other, &discover_lessons()?)?);
-            }
-            other => return Err(format!("watch: one lesson at a time (`{other}` is extra)")),
-        }
-    }
-    let lesson = match lesson {
-        Some(lesson) => lesson,
-        None => progress::first_unfinished()?.ok_or(
+pub fn run(args: &flags::Watch) -> Result<(), Error> {
+    let course = xtask::load_course()?;
+    let lesson = match args.lesson {
+        Some(number) => xtask::lesson(&course, number)?,
+        None => state::first_unfinished(&course).ok_or(
             "every lesson passes, so there is no next lesson to watch; \
              name one: `cargo xtask watch 2`",
         )?,
     };
-    let dir = PathBuf::from(format!("lessons/lesson{lesson}"));
+    let dir = &lesson.skeleton.dir;
     let keys = read_keys();
 
     loop {
-        let before = snapshot(&dir);
-        run_tests(lesson);
-        if manual {
+        let before = snapshot(dir);
+        run_tests(&course, lesson);
+        if args.manual {
             println!("Press Enter to run the tests again, or q and Enter to quit.");
         } else {
             println!(
@@ -82,7 +72,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             );
         }
         let _ = io::stdout().flush();
-        match wait_for_change(&dir, before, &keys, manual) {
+        match wait_for_change(dir, before, &keys, args.manual) {
             Next::Rerun => {}
             Next::Quit => return Ok(()),
         }
@@ -132,50 +122,66 @@ fn wait_for_change(dir: &Path, mut last: Snapshot, keys: &Receiver<Key>, manual:
 
 /// Clears the screen and runs `cargo test -p lessonN` in the foreground, its output
 /// straight to the terminal; then says where the lesson stands.
-fn run_tests(lesson: u32) {
+fn run_tests(course: &Course, lesson: &Lesson) {
     let mut stdout = io::stdout();
     if stdout.is_terminal() {
         let _ = write!(stdout, "{CLEAR_SCREEN}");
     }
-    let package = format!("lesson{lesson}");
+    let number = lesson.number;
+    let package = &lesson.skeleton.name;
     println!(
-        "watch: lesson {lesson}, {}: cargo test -p {package}\n",
-        progress::describe_chapter(lesson)
+        "watch: lesson {number}, {}: cargo test -p {package}\n",
+        lesson.describe_chapter()
     );
     let _ = stdout.flush();
     // stdin is not passed on: the keyboard belongs to this program (Enter, q).
-    let status = Command::new(cargo())
-        .args(["test", "-p", &package])
+    let status = Command::new(process::cargo())
+        .args(["test", "-p", package])
         .stdin(Stdio::null())
         .status();
     println!();
     match status {
         Ok(status) if status.success() => {
-            progress::record_pass(lesson);
-            println!("✓ Lesson {lesson} is done: all its tests pass.");
-            progress::print_next_after(lesson);
+            state::record_pass(lesson);
+            println!("✓ Lesson {number} is done: all its tests pass.");
+            print_next_after(course, lesson);
         }
         Ok(_) => {
-            println!("✗ Lesson {lesson} is not done yet: the first failure above says why.");
-            if let Some(next) = progress::todos_left(lesson).first() {
+            println!("✗ Lesson {number} is not done yet: the first failure above says why.");
+            let program = lesson.skeleton.main_rs();
+            let text = fs::read_to_string(&program).unwrap_or_default();
+            if let Some(next) = xtask::skeleton::todo_numbers(&text).first() {
                 println!(
-                    "  The first todo!() left in lessons/lesson{lesson}/src/main.rs is TODO({next})."
+                    "  The first todo!() left in {} is TODO({next}).",
+                    program.display()
                 );
             }
-            println!("  Stuck? `cargo xtask hint {lesson}` gives a hint.");
+            println!("  Stuck? `cargo xtask hint {number}` gives a hint.");
         }
         Err(err) => println!("watch: could not start cargo: {err}"),
     }
     println!();
 }
 
+/// Prints what comes after a lesson that has just passed.
+fn print_next_after(course: &Course, lesson: &Lesson) {
+    match course.after(lesson.number) {
+        Some(next) => {
+            let number = next.number;
+            println!("Next: lesson {number}, {}.", next.describe_chapter());
+            println!(
+                "  cargo xtask watch {number}   to work on it with its tests rerun as you save"
+            );
+        }
+        None => println!("That was the last lesson. Well done!"),
+    }
+}
+
 /// Size and modification time of every file that matters, by path.
 type Snapshot = BTreeMap<PathBuf, (u64, Option<SystemTime>)>;
 
 fn snapshot(dir: &Path) -> Snapshot {
-    let mut files = Vec::new();
-    progress::collect_files(dir, &mut files);
-    files
+    xtask::fs::files_under(dir)
         .into_iter()
         .filter(|path| !is_editor_scratch(path))
         .filter_map(|path| {

@@ -15,66 +15,66 @@ use super::{Programs, SHOWN_PORT, Transcript, normalise, replace_numbers};
 
 /// A scripted session: which programs it runs, which files it writes, and how it plays.
 pub struct Session {
-    /// The reference solutions it runs. A session whose programs are not in the workspace
-    /// yet (a lesson still being written) is skipped.
-    pub programs: &'static [&'static str],
+    /// The lessons whose reference solutions it runs. A session whose lessons are not in
+    /// the course yet (a lesson still being written) is skipped.
+    pub lessons: &'static [u32],
     /// The transcripts it writes, in the order `play` returns them.
     pub files: &'static [&'static str],
     pub play: fn(&Programs) -> Result<Vec<Transcript>, String>,
 }
 
-const TCP: &[&str] = &["lesson1-solution", "lesson2-solution"];
-const UDP: &[&str] = &["lesson3-solution", "lesson4-solution"];
+const TCP: &[u32] = &[1, 2];
+const UDP: &[u32] = &[3, 4];
 
 /// Every session, in the order the book meets them.
 pub const SESSIONS: [Session; 11] = [
     Session {
-        programs: TCP,
+        lessons: TCP,
         files: &["tcp-client.txt", "tcp-server.txt"],
         play: tcp_conversation,
     },
     Session {
-        programs: &["lesson2-solution"],
+        lessons: &[2],
         files: &["lesson2-netcat.txt", "lesson2-server.txt"],
         play: tcp_client_leaves,
     },
     Session {
-        programs: &["lesson1-solution"],
+        lessons: &[1],
         files: &["lesson1-refused.txt"],
         play: connection_refused,
     },
     Session {
-        programs: TCP,
+        lessons: TCP,
         files: &["netkit-usage.txt", "lesson2-usage.txt"],
         play: bad_arguments,
     },
     Session {
-        programs: &["lesson2-solution"],
+        lessons: &[2],
         files: &["lesson2-in-use.txt", "lesson2-port-zero.txt"],
         play: port_taken_and_port_zero,
     },
     Session {
-        programs: UDP,
+        lessons: UDP,
         files: &["udp-client.txt", "udp-server.txt"],
         play: udp_conversation,
     },
     Session {
-        programs: &["lesson3-solution"],
+        lessons: &[3],
         files: &["lesson3-retries.txt", "lesson3-netcat.txt"],
         play: udp_lost_datagrams,
     },
     Session {
-        programs: &["lesson3-solution"],
+        lessons: &[3],
         files: &["lesson3-refused.txt"],
         play: udp_nothing_listens,
     },
     Session {
-        programs: &["lesson4-solution"],
+        lessons: &[4],
         files: &["lesson4-netcat.txt", "lesson4-server-netcat.txt"],
         play: udp_server_and_netcat,
     },
     Session {
-        programs: UDP,
+        lessons: UDP,
         files: &[
             "lesson3-usage.txt",
             "lesson4-usage.txt",
@@ -83,7 +83,7 @@ pub const SESSIONS: [Session; 11] = [
         play: udp_bad_arguments_and_port_taken,
     },
     Session {
-        programs: &["lesson5-solution"],
+        lessons: &[5],
         files: &[
             "lesson5-server.txt",
             "lesson5-ada.txt",
@@ -110,10 +110,10 @@ fn shown_address() -> String {
 /// `tcp-client.txt`: the client's terminal. `tcp-server.txt`: the server's, the listening
 /// line first, then one line per message received.
 fn tcp_conversation(programs: &Programs) -> Result<Vec<Transcript>, String> {
-    let mut server = Terminal::start(programs, "lesson2-solution", &["0"], "1234")?;
+    let mut server = Terminal::start(programs, 2, &["0"], "1234")?;
     let port = server.listening_port()?;
     let address = format!("127.0.0.1:{port}");
-    let mut client = Terminal::start(programs, "lesson1-solution", &[&address], &shown_address())?;
+    let mut client = Terminal::start(programs, 1, &[&address], &shown_address())?;
     for line in ["Hello!", "how late is it?", "STOP"] {
         client.expect_out(">> ")?;
         client.type_line(line)?;
@@ -133,7 +133,7 @@ fn tcp_conversation(programs: &Programs) -> Result<Vec<Transcript>, String> {
 ///
 /// `lesson2-netcat.txt`: the netcat terminal. `lesson2-server.txt`: the server's.
 fn tcp_client_leaves(programs: &Programs) -> Result<Vec<Transcript>, String> {
-    let mut server = Terminal::start(programs, "lesson2-solution", &["0"], "1234")?;
+    let mut server = Terminal::start(programs, 2, &["0"], "1234")?;
     let port = server.listening_port()?;
     let mut netcat = TcpNetcat::connect(port)?;
     for line in ["Hello!", "anyone there?"] {
@@ -153,7 +153,7 @@ fn tcp_client_leaves(programs: &Programs) -> Result<Vec<Transcript>, String> {
 fn connection_refused(programs: &Programs) -> Result<Vec<Transcript>, String> {
     let port = free_port()?;
     let address = format!("127.0.0.1:{port}");
-    let client = Terminal::start(programs, "lesson1-solution", &[&address], &shown_address())?;
+    let client = Terminal::start(programs, 1, &[&address], &shown_address())?;
     let screen = client.finish_showing_status(1)?;
     Ok(vec![Transcript::new(
         "lesson1-refused.txt",
@@ -164,14 +164,9 @@ fn connection_refused(programs: &Programs) -> Result<Vec<Transcript>, String> {
 /// Arguments that do not even look like an address: `netkit-usage.txt` (a client, with the
 /// exit status) and `lesson2-usage.txt`.
 fn bad_arguments(programs: &Programs) -> Result<Vec<Transcript>, String> {
-    let client = Terminal::start(
-        programs,
-        "lesson1-solution",
-        &["no-port-here"],
-        "no-port-here",
-    )?;
+    let client = Terminal::start(programs, 1, &["no-port-here"], "no-port-here")?;
     let client_screen = client.finish_showing_status(2)?;
-    let server = Terminal::start(programs, "lesson2-solution", &["not-a-port"], "not-a-port")?;
+    let server = Terminal::start(programs, 2, &["not-a-port"], "not-a-port")?;
     let server_screen = server.finish(2)?;
     Ok(vec![
         Transcript::new("netkit-usage.txt", normalise(&client_screen, &[])),
@@ -187,11 +182,11 @@ fn port_taken_and_port_zero(programs: &Programs) -> Result<Vec<Transcript>, Stri
     let taken = TcpListener::bind("127.0.0.1:0")
         .map_err(|err| format!("could not bind a port to take: {err}"))?;
     let port = local_port(&taken)?;
-    let server = Terminal::start(programs, "lesson2-solution", &[&port.to_string()], "1234")?;
+    let server = Terminal::start(programs, 2, &[&port.to_string()], "1234")?;
     let in_use = server.finish(1)?;
     drop(taken);
 
-    let mut server = Terminal::start(programs, "lesson2-solution", &["0"], "0")?;
+    let mut server = Terminal::start(programs, 2, &["0"], "0")?;
     let picked = server.listening_port()?;
     let port_zero = server.screen_so_far();
     // End it the polite way: a client that connects and leaves.
@@ -219,10 +214,10 @@ fn port_taken_and_port_zero(programs: &Programs) -> Result<Vec<Transcript>, Stri
 ///
 /// `udp-client.txt` and `udp-server.txt`.
 fn udp_conversation(programs: &Programs) -> Result<Vec<Transcript>, String> {
-    let mut server = Terminal::start(programs, "lesson4-solution", &["0"], "1234")?;
+    let mut server = Terminal::start(programs, 4, &["0"], "1234")?;
     let port = server.listening_port()?;
     let address = format!("127.0.0.1:{port}");
-    let mut client = Terminal::start(programs, "lesson3-solution", &[&address], &shown_address())?;
+    let mut client = Terminal::start(programs, 3, &[&address], &shown_address())?;
     for line in ["hello", "another one, please", "STOP"] {
         client.expect_out(">> ")?;
         client.type_line(line)?;
@@ -247,7 +242,7 @@ fn udp_lost_datagrams(programs: &Programs) -> Result<Vec<Transcript>, String> {
     let mut netcat = UdpNetcatServer::bind()?;
     let port = netcat.port();
     let address = format!("127.0.0.1:{port}");
-    let mut client = Terminal::start(programs, "lesson3-solution", &[&address], &shown_address())?;
+    let mut client = Terminal::start(programs, 3, &[&address], &shown_address())?;
     client.expect_out(">> ")?;
     client.type_line("hello")?;
     for _try in 0..3 {
@@ -275,7 +270,7 @@ fn udp_lost_datagrams(programs: &Programs) -> Result<Vec<Transcript>, String> {
 fn udp_nothing_listens(programs: &Programs) -> Result<Vec<Transcript>, String> {
     let port = free_udp_port()?;
     let address = format!("127.0.0.1:{port}");
-    let mut client = Terminal::start(programs, "lesson3-solution", &[&address], &shown_address())?;
+    let mut client = Terminal::start(programs, 3, &[&address], &shown_address())?;
     client.expect_out(">> ")?;
     client.type_line("hello")?;
     let screen = client.finish_showing_status(1)?;
@@ -290,7 +285,7 @@ fn udp_nothing_listens(programs: &Programs) -> Result<Vec<Transcript>, String> {
 ///
 /// `lesson4-netcat.txt` and `lesson4-server-netcat.txt`.
 fn udp_server_and_netcat(programs: &Programs) -> Result<Vec<Transcript>, String> {
-    let mut server = Terminal::start(programs, "lesson4-solution", &["0"], "1234")?;
+    let mut server = Terminal::start(programs, 4, &["0"], "1234")?;
     let port = server.listening_port()?;
     let mut netcat = UdpNetcatClient::connect(port)?;
     let shown_numbers = ["947", "80"];
@@ -317,14 +312,14 @@ fn udp_server_and_netcat(programs: &Programs) -> Result<Vec<Transcript>, String>
 ///
 /// `lesson3-usage.txt`, `lesson4-usage.txt` and `lesson4-in-use.txt`.
 fn udp_bad_arguments_and_port_taken(programs: &Programs) -> Result<Vec<Transcript>, String> {
-    let client = Terminal::start(programs, "lesson3-solution", &["localhost"], "localhost")?;
+    let client = Terminal::start(programs, 3, &["localhost"], "localhost")?;
     let client_usage = client.finish(2)?;
-    let server = Terminal::start(programs, "lesson4-solution", &["70000"], "70000")?;
+    let server = Terminal::start(programs, 4, &["70000"], "70000")?;
     let usage = server.finish(2)?;
     let taken = UdpSocket::bind("127.0.0.1:0")
         .map_err(|err| format!("could not bind a UDP port to take: {err}"))?;
     let port = udp_port(&taken)?;
-    let server = Terminal::start(programs, "lesson4-solution", &[&port.to_string()], "1234")?;
+    let server = Terminal::start(programs, 4, &[&port.to_string()], "1234")?;
     let in_use = server.finish(1)?;
     drop(taken);
     Ok(vec![
@@ -346,7 +341,7 @@ fn udp_bad_arguments_and_port_taken(programs: &Programs) -> Result<Vec<Transcrip
 ///
 /// `lesson5-server.txt`, and `lesson5-ada.txt`, `lesson5-bob.txt`, `lesson5-cy.txt`.
 fn concurrent_clients(programs: &Programs) -> Result<Vec<Transcript>, String> {
-    let mut server = Terminal::start(programs, "lesson5-solution", &["0"], "1234")?;
+    let mut server = Terminal::start(programs, 5, &["0"], "1234")?;
     let port = server.listening_port()?;
     let mut ada = TcpNetcat::connect(port)?;
     ada.type_line("hello from Ada")?;

@@ -6,103 +6,41 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::Command;
+
+use process::{Spawned, Stream, Waited};
 
 use super::{Programs, SHOWN_PORT, STEP};
 
-/// Which of a program's two output streams a chunk of bytes came from.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Stream {
-    Out,
-    Err,
-}
-
-impl std::fmt::Display for Stream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Stream::Out => "stdout",
-            Stream::Err => "stderr",
-        })
-    }
-}
-
 /// One program in one terminal: what it prints, and what is typed into it.
 ///
-/// stdout and stderr are read by two threads, so the order in which their bytes arrive
-/// here is not the order in which the program wrote them. The session says instead what
-/// it waits for, on which stream ([`Terminal::expect_out`], [`Terminal::expect_err`]), and
-/// the screen is built in that order. The program's output is the real one; only the
+/// stdout and stderr are read separately, so the order in which their bytes arrive here is
+/// not the order in which the program wrote them. The session says instead what it waits
+/// for, on which stream ([`Terminal::expect_out`], [`Terminal::expect_err`]), and the
+/// screen is built in that order. The program's output is the real one; only the
 /// session's knowledge of the protocol decides how stdout and stderr interleave.
 pub struct Terminal {
     program: String,
-    child: Child,
-    stdin: Option<ChildStdin>,
-    chunks: Receiver<(Stream, Option<Vec<u8>>)>,
-    /// Bytes received but not yet put on the screen, per stream.
-    pending_out: Vec<u8>,
-    pending_err: Vec<u8>,
-    /// Streams whose end has been reached.
-    closed: Vec<Stream>,
+    child: Spawned,
     screen: Vec<u8>,
 }
 
 impl Terminal {
-    /// Starts `program` with `args`. The screen begins with the command a learner types,
-    /// `cargo run -q -p PROGRAM -- SHOWN_ARGUMENT`.
+    /// Starts lesson `lesson`'s reference solution with `args`. The screen begins with the
+    /// command a learner types, `cargo run -q -p PACKAGE -- SHOWN_ARGUMENT`.
     pub fn start(
         programs: &Programs,
-        program: &str,
+        lesson: u32,
         args: &[&str],
         shown_argument: &str,
     ) -> Result<Terminal, String> {
-        let mut child = Command::new(programs.path(program))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|err| format!("could not start {program}: {err}"))?;
-        let (sender, chunks) = mpsc::channel();
-        let stdout = child.stdout.take().ok_or("no stdout pipe")?;
-        let stderr = child.stderr.take().ok_or("no stderr pipe")?;
-        for (stream, mut reader) in [
-            (Stream::Out, Box::new(stdout) as Box<dyn Read + Send>),
-            (Stream::Err, Box::new(stderr) as Box<dyn Read + Send>),
-        ] {
-            let sender = sender.clone();
-            thread::spawn(move || {
-                let mut buffer = [0u8; 4096];
-                loop {
-                    match reader.read(&mut buffer) {
-                        Ok(0) | Err(_) => {
-                            let _ = sender.send((stream, None));
-                            return;
-                        }
-                        Ok(count) => {
-                            if sender
-                                .send((stream, Some(buffer[..count].to_vec())))
-                                .is_err()
-                            {
-                                return;
-                            }
-                        }
-                    }
-                }
-            });
-        }
-        let stdin = child.stdin.take();
+        let (package, executable) = programs.solution(lesson)?;
+        let child = Spawned::start(Command::new(executable).args(args))
+            .map_err(|err| format!("could not start {package}: {err}"))?;
         Ok(Terminal {
-            program: program.to_string(),
+            program: package.clone(),
             child,
-            stdin,
-            chunks,
-            pending_out: Vec::new(),
-            pending_err: Vec::new(),
-            closed: Vec::new(),
-            screen: format!("$ cargo run -q -p {program} -- {shown_argument}\n").into_bytes(),
+            screen: format!("$ cargo run -q -p {package} -- {shown_argument}\n").into_bytes(),
         })
     }
 
@@ -118,36 +56,16 @@ impl Terminal {
     }
 
     fn expect(&mut self, stream: Stream, text: &str) -> Result<(), String> {
-        let deadline = Instant::now() + STEP;
-        loop {
-            let pending = match stream {
-                Stream::Out => &mut self.pending_out,
-                Stream::Err => &mut self.pending_err,
-            };
-            if let Some(at) = find(pending, text.as_bytes()) {
-                let shown: Vec<u8> = pending.drain(..at + text.len()).collect();
+        match self.child.read_until(stream, text.as_bytes(), STEP) {
+            Ok(shown) => {
                 self.screen.extend(shown);
-                return Ok(());
+                Ok(())
             }
-            if self.closed.contains(&stream) {
-                return Err(self.stuck(&format!("its {stream} ended before {text:?}")));
+            Err(Waited::Ended) => Err(self.stuck(&format!("its {stream} ended before {text:?}"))),
+            Err(Waited::TimedOut) => {
+                Err(self.stuck(&format!("no {text:?} on its {stream} within {STEP:?}")))
             }
-            self.receive(deadline)
-                .map_err(|why| self.stuck(&format!("{why} while waiting for {text:?}")))?;
         }
-    }
-
-    /// Takes in one chunk of output, or fails at the deadline.
-    fn receive(&mut self, deadline: Instant) -> Result<(), String> {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match self.chunks.recv_timeout(left) {
-            Ok((Stream::Out, Some(bytes))) => self.pending_out.extend(bytes),
-            Ok((Stream::Err, Some(bytes))) => self.pending_err.extend(bytes),
-            Ok((stream, None)) => self.closed.push(stream),
-            Err(RecvTimeoutError::Timeout) => return Err(format!("no output for {STEP:?}")),
-            Err(RecvTimeoutError::Disconnected) => return Err("output closed".to_string()),
-        }
-        Ok(())
     }
 
     /// Reads `Listening on 127.0.0.1:PORT` and returns the port.
@@ -167,10 +85,8 @@ impl Terminal {
     pub fn type_line(&mut self, line: &str) -> Result<(), String> {
         let typed = format!("{line}\n");
         self.screen.extend(typed.as_bytes());
-        let stdin = self.stdin.as_mut().ok_or("stdin already closed")?;
-        stdin
-            .write_all(typed.as_bytes())
-            .and_then(|()| stdin.flush())
+        self.child
+            .write(typed.as_bytes())
             .map_err(|err| format!("could not type into {}: {err}", self.program))
     }
 
@@ -181,27 +97,18 @@ impl Terminal {
     /// Ends the input (Ctrl-D), waits for the program to exit with `status`, and returns the
     /// whole screen, with any output not expected yet at its end.
     pub fn finish(mut self, status: i32) -> Result<String, String> {
-        self.stdin = None;
-        let deadline = Instant::now() + STEP;
-        while self.closed.len() < 2 {
-            self.receive(deadline)
-                .map_err(|why| self.stuck(&format!("{why} while waiting for the end")))?;
+        self.child.close_stdin();
+        if !self.child.wait_for_ends(&[Stream::Out, Stream::Err], STEP) {
+            return Err(self.stuck("its output did not end"));
         }
-        let exited = loop {
-            match self.child.try_wait() {
-                Ok(Some(exit)) => break exit.code(),
-                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
-                Ok(None) => return Err(self.stuck("the program did not exit")),
-                Err(err) => return Err(format!("could not wait for {}: {err}", self.program)),
-            }
+        let Some(exit) = self.child.wait(STEP) else {
+            return Err(self.stuck("the program did not exit"));
         };
-        let rest_out = std::mem::take(&mut self.pending_out);
-        let rest_err = std::mem::take(&mut self.pending_err);
-        self.screen.extend(rest_out);
-        self.screen.extend(rest_err);
-        if exited != Some(status) {
+        self.show_the_rest();
+        if exit.code() != Some(status) {
             return Err(self.stuck(&format!(
-                "it exited with status {exited:?}, the session expects {status}"
+                "it exited with status {:?}, the session expects {status}",
+                exit.code()
             )));
         }
         Ok(self.screen_so_far())
@@ -211,19 +118,11 @@ impl Terminal {
     /// screen. Everything it printed before is on the screen, since the session waited for
     /// each reply, and so for the line the server printed before it.
     pub fn finish_stopped(mut self) -> Result<String, String> {
-        self.child
-            .kill()
-            .map_err(|err| format!("could not stop {}: {err}", self.program))?;
-        let deadline = Instant::now() + STEP;
-        while self.closed.len() < 2 {
-            self.receive(deadline)
-                .map_err(|why| self.stuck(&format!("{why} while waiting for the end")))?;
+        self.child.kill();
+        if !self.child.wait_for_ends(&[Stream::Out, Stream::Err], STEP) {
+            return Err(self.stuck("its output did not end"));
         }
-        let _ = self.child.wait();
-        let rest_out = std::mem::take(&mut self.pending_out);
-        let rest_err = std::mem::take(&mut self.pending_err);
-        self.screen.extend(rest_out);
-        self.screen.extend(rest_err);
+        self.show_the_rest();
         Ok(self.screen_so_far())
     }
 
@@ -233,33 +132,26 @@ impl Terminal {
         Ok(format!("{screen}$ echo $?\n{status}\n"))
     }
 
+    /// Puts what the program printed and no step waited for at the end of the screen.
+    fn show_the_rest(&mut self) {
+        let out = self.child.take_unread(Stream::Out);
+        let err = self.child.take_unread(Stream::Err);
+        self.screen.extend(out);
+        self.screen.extend(err);
+    }
+
     /// An error message for a session that went wrong, with what the screen shows so far.
-    fn stuck(&self, why: &str) -> String {
+    fn stuck(&mut self, why: &str) -> String {
+        let out = self.child.take_unread(Stream::Out);
+        let err = self.child.take_unread(Stream::Err);
         format!(
             "the session with {} went wrong: {why}\n--- its terminal so far ---\n{}{}{}\n---",
             self.program,
             String::from_utf8_lossy(&self.screen),
-            String::from_utf8_lossy(&self.pending_out),
-            String::from_utf8_lossy(&self.pending_err),
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&err),
         )
     }
-}
-
-impl Drop for Terminal {
-    /// A session that failed half-way must not leave its programs running.
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Where `needle` first occurs in `haystack`.
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
 }
 
 // ---------------------------------------------------------------------------------------
