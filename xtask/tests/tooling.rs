@@ -18,6 +18,9 @@
 //! Every wait has a deadline, generous only for steps that may have to compile (the first
 //! run on a fresh machine builds the test dependencies), and every started program is
 //! killed when its test ends.
+//!
+//! Longer than 400 lines on purpose: the scratch workspaces these tests share are set up
+//! once, here, for every command they check.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
