@@ -81,6 +81,37 @@ fn collect(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
+/// What a scratch copy of the workspace needs to build and test the lessons (`target/`,
+/// `book/` and `.git` stay out): `cargo xtask verify` and the tests of the tooling make
+/// such copies.
+pub const BUILD_PARTS: [&str; 10] = [
+    "Cargo.toml",
+    "Cargo.lock",
+    "course.toml",
+    ".cargo",
+    "crates",
+    "netkit",
+    "tests",
+    "lessons",
+    "solutions",
+    "xtask",
+];
+
+/// Copies [`BUILD_PARTS`] and `extra` (paths relative to the root, like `book/src`) from
+/// the workspace at `root` into the empty folder `to`.
+pub fn copy_workspace(root: &Path, to: &Path, extra: &[&str]) -> Result<(), String> {
+    for item in BUILD_PARTS.iter().chain(extra) {
+        let from = root.join(item);
+        if from.exists() {
+            if let Some(dir) = to.join(item).parent() {
+                create_dir(dir)?;
+            }
+            copy_tree(&from, &to.join(item))?;
+        }
+    }
+    Ok(())
+}
+
 /// Copies a file or a directory tree, keeping modification times and leaving out `target`
 /// directories.
 ///

@@ -38,23 +38,6 @@ const BUILD: Duration = Duration::from_secs(600);
 /// For a step that compiles nothing.
 const QUICK: Duration = Duration::from_secs(30);
 
-/// What a scratch copy needs: what `cargo xtask verify` copies, and the book's sources (the
-/// commands name chapters by their titles).
-const COPIED: [&str; 12] = [
-    "Cargo.toml",
-    "Cargo.lock",
-    "course.toml",
-    ".cargo",
-    ".gitignore",
-    "crates",
-    "netkit",
-    "tests",
-    "lessons",
-    "solutions",
-    "xtask",
-    "book/src",
-];
-
 fn real_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -102,14 +85,10 @@ impl Drop for Scratch {
 /// A fresh copy of the workspace, committed into a git repository of its own.
 fn scratch(name: &str) -> Scratch {
     let root = Scratch::empty(name);
-    for item in COPIED {
-        let from = real_root().join(item);
-        let to = root.join(item);
-        if from.exists() {
-            fs::create_dir_all(to.parent().expect("inside the copy")).expect("create the copy");
-            xtask::fs::copy_tree(&from, &to).expect("copy the workspace");
-        }
-    }
+    // What `cargo xtask verify` copies, and what the commands read besides: the book's
+    // sources (they name chapters) and `.gitignore` (the copy is a git repository).
+    xtask::fs::copy_workspace(&real_root(), &root, &["book/src", ".gitignore"])
+        .expect("copy the workspace");
     // The learner's packages get a fresh modification time; see `cargo_turn`.
     touch_all(&root.join("lessons"));
     git(&root, &["init", "-q", "-b", "main"]);

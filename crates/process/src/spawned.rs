@@ -188,25 +188,12 @@ impl Spawned {
         needle: &[u8],
         within: Duration,
     ) -> Result<Vec<u8>, Waited> {
-        let deadline = Instant::now() + within;
-        let mut outputs = self.shared.lock();
-        loop {
-            let output = outputs.of(stream);
-            let unread = &output.bytes[output.taken..];
-            if let Some(at) = find(unread, needle) {
-                let end = output.taken + at + needle.len();
-                let text = output.bytes[output.taken..end].to_vec();
-                output.taken = end;
-                return Ok(text);
-            }
-            if output.ended {
-                return Err(Waited::Ended);
-            }
-            outputs = self
-                .shared
-                .wait(outputs, deadline)
-                .ok_or(Waited::TimedOut)?;
-        }
+        self.wait_on(stream, within, |output| {
+            let start = output.taken;
+            let at = find(&output.bytes[start..], needle)?;
+            output.taken = start + at + needle.len();
+            Some(output.bytes[start..output.taken].to_vec())
+        })
     }
 
     /// Takes and returns what `stream` printed since the last take, without waiting.
@@ -225,12 +212,25 @@ impl Spawned {
         needle: &[u8],
         within: Duration,
     ) -> Result<Vec<u8>, Waited> {
+        self.wait_on(stream, within, |output| {
+            find(&output.bytes, needle).map(|_| output.bytes.clone())
+        })
+    }
+
+    /// Waits until `found` finds what it looks for in `stream`'s output (it is asked again
+    /// after every change), the stream ends, or `within` has passed.
+    fn wait_on<T>(
+        &self,
+        stream: Stream,
+        within: Duration,
+        mut found: impl FnMut(&mut Output) -> Option<T>,
+    ) -> Result<T, Waited> {
         let deadline = Instant::now() + within;
         let mut outputs = self.shared.lock();
         loop {
             let output = outputs.of(stream);
-            if find(&output.bytes, needle).is_some() {
-                return Ok(output.bytes.clone());
+            if let Some(value) = found(output) {
+                return Ok(value);
             }
             if output.ended {
                 return Err(Waited::Ended);

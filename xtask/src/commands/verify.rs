@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use course::Lesson;
 use xtask::Error;
 use xtask::fixture::Fixture;
-use xtask::fs::{copy_tree, create_dir, files_ending, read_text, remove_dir, write_text};
+use xtask::fs::{copy_workspace, create_dir, files_ending, read_text, remove_dir, write_text};
 
 use crate::flags;
 
@@ -35,19 +35,6 @@ use report::Table;
 
 /// The scratch copy of the workspace, rebuilt from the real one on every run.
 const SCRATCH: &str = "target/verify-workspace";
-/// What the scratch copy needs to build the lessons. `target/`, `book/` and `.git` stay out.
-const COPIED: [&str; 10] = [
-    "Cargo.toml",
-    "Cargo.lock",
-    "course.toml",
-    ".cargo",
-    "crates",
-    "netkit",
-    "tests",
-    "lessons",
-    "solutions",
-    "xtask",
-];
 /// Where the captured output of each case is kept, for reading after the run.
 const LOGS: &str = "target/verify-logs";
 /// The first build compiles every dependency, which is slow on a small machine.
@@ -216,13 +203,7 @@ fn sync_scratch() -> Result<(), String> {
     let scratch = Path::new(SCRATCH);
     remove_dir(scratch)?;
     create_dir(scratch)?;
-    for item in COPIED {
-        let from = Path::new(item);
-        if from.exists() {
-            copy_tree(from, &scratch.join(item))?;
-        }
-    }
-    Ok(())
+    copy_workspace(Path::new("."), scratch, &[])
 }
 
 /// Runs the cases in order, printing each row of their table as soon as it is known.
