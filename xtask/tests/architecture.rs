@@ -26,7 +26,10 @@ fn read(path: &Path) -> String {
 }
 
 fn shown(path: &Path) -> String {
-    path.strip_prefix(root()).unwrap_or(path).display().to_string()
+    path.strip_prefix(root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 /// The command a file under `xtask/src/commands/` belongs to: `bench` for

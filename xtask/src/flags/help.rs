@@ -67,4 +67,3 @@ fn wrap(text: &str, indent: usize, width: usize) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
-
