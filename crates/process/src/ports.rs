@@ -14,7 +14,7 @@
 //! closed, would live on for a moment in a child process that another test thread is just
 //! starting (between `fork` and `exec` the child holds a copy of every open file): a TCP
 //! listener would accept our client's connection and then reset it, a UDP socket would
-//! swallow its datagram. Measured: 4 failures in 6,000 runs of lesson 1's tests. So on
+//! swallow its datagram. Measured: 8 failures in 6,000 runs of lesson 1's tests. So on
 //! Linux the port is looked up in the kernel's tables (`/proc/net/tcp`, `udp`, and their
 //! IPv6 twins), which list every socket; elsewhere it is probed from outside: a connection
 //! (TCP) or a datagram (UDP) that the system refuses shows that nothing is there.

@@ -132,10 +132,30 @@ impl Spawned {
         Spawned::start_capturing(command, Capture::ALL)
     }
 
+    /// Starts `command` like [`Spawned::start`], but stops reading its stdout once it has
+    /// shown each of `until`, in order, and closes the pipe: the program's next writes to
+    /// stdout fail ("broken pipe"), as with `program | head -1`. What it printed up to then
+    /// is there to read.
+    pub fn start_closing_stdout_after(
+        command: &mut Command,
+        until: &[&[u8]],
+    ) -> io::Result<Spawned> {
+        let until: Vec<Vec<u8>> = until.iter().map(|needle| needle.to_vec()).collect();
+        Spawned::start_reading(command, Capture::ALL, until)
+    }
+
     /// Starts `command` with stdin piped and the outputs in `capture` read here; the others
     /// go where `command` says (by default, where ours go). A stream that is not captured
     /// counts as ended from the start.
     pub fn start_capturing(command: &mut Command, capture: Capture) -> io::Result<Spawned> {
+        Spawned::start_reading(command, capture, Vec::new())
+    }
+
+    fn start_reading(
+        command: &mut Command,
+        capture: Capture,
+        close_stdout_after: Vec<Vec<u8>>,
+    ) -> io::Result<Spawned> {
         command.stdin(Stdio::piped());
         if capture.stdout {
             command.stdout(Stdio::piped());
@@ -145,8 +165,13 @@ impl Spawned {
         }
         let mut child = command.spawn()?;
         let shared = Arc::new(Shared::default());
-        read_into(child.stdout.take(), Stream::Out, &shared);
-        read_into(child.stderr.take(), Stream::Err, &shared);
+        read_into(
+            child.stdout.take(),
+            Stream::Out,
+            &shared,
+            close_stdout_after,
+        );
+        read_into(child.stderr.take(), Stream::Err, &shared, Vec::new());
         let stdin = child.stdin.take();
         Ok(Spawned {
             child,
@@ -318,8 +343,14 @@ impl Drop for Spawned {
 }
 
 /// Reads `source` to its end in a thread of its own, into `stream`'s record. With no
-/// source (not captured), the stream counts as ended.
-fn read_into(source: Option<impl Read + Send + 'static>, stream: Stream, shared: &Arc<Shared>) {
+/// source (not captured), the stream counts as ended. With texts in `close_after`, reading
+/// stops (and the pipe closes) once each has come, in order.
+fn read_into(
+    source: Option<impl Read + Send + 'static>,
+    stream: Stream,
+    shared: &Arc<Shared>,
+    close_after: Vec<Vec<u8>>,
+) {
     let Some(mut source) = source else {
         shared.lock().of(stream).ended = true;
         return;
@@ -327,21 +358,44 @@ fn read_into(source: Option<impl Read + Send + 'static>, stream: Stream, shared:
     let shared = Arc::clone(shared);
     thread::spawn(move || {
         let mut buffer = [0u8; 8192];
+        let mut waiting_for = close_after.into_iter().peekable();
+        let watching = waiting_for.peek().is_some();
+        let mut seen = Vec::new();
         loop {
             let count = source.read(&mut buffer).unwrap_or(0);
-            let mut outputs = shared.lock();
-            let output = outputs.of(stream);
-            if count == 0 {
-                output.ended = true;
-            } else {
-                output.bytes.extend_from_slice(&buffer[..count]);
+            if watching {
+                seen.extend_from_slice(&buffer[..count]);
+                // Each text is looked for after the one before it.
+                while let Some(end) = waiting_for
+                    .peek()
+                    .and_then(|needle| find(&seen, needle).map(|at| at + needle.len()))
+                {
+                    seen.drain(..end);
+                    waiting_for.next();
+                }
             }
-            shared.changed.notify_all();
+            let hang_up = watching && waiting_for.peek().is_none();
+            if hang_up {
+                // Closed before anyone can read the chunk that completed the texts.
+                drop(source);
+                record(&shared, stream, &buffer[..count], true);
+                return;
+            }
+            record(&shared, stream, &buffer[..count], count == 0);
             if count == 0 {
                 return;
             }
         }
     });
+}
+
+/// Adds bytes to a stream's record (and notes its end), and wakes whoever waits.
+fn record(shared: &Shared, stream: Stream, bytes: &[u8], ended: bool) {
+    let mut outputs = shared.lock();
+    let output = outputs.of(stream);
+    output.bytes.extend_from_slice(bytes);
+    output.ended |= ended;
+    shared.changed.notify_all();
 }
 
 #[cfg(test)]
@@ -373,6 +427,25 @@ mod tests {
         );
         assert!(child.wait_contains(Stream::Err, b"oops", second).is_ok());
         assert_eq!(child.wait(second).and_then(|s| s.code()), Some(0));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_closed_stdout_makes_the_next_write_fail() {
+        let mut child = Spawned::start_closing_stdout_after(
+            Command::new("sh").args(["-c", "echo one; read go; echo two; echo three"]),
+            &[b"one\n"],
+        )
+        .expect("sh starts");
+        let second = Duration::from_secs(5);
+        assert_eq!(
+            child.read_until(Stream::Out, b"\n", second),
+            Ok(b"one\n".to_vec())
+        );
+        child.write(b"go\n").expect("sh reads");
+        let status = child.wait(second).expect("sh ends");
+        assert!(!status.success(), "{status:?}");
+        assert_eq!(child.output(Stream::Out), b"one\n");
     }
 
     #[cfg(unix)]

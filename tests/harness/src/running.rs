@@ -30,6 +30,18 @@ impl Running {
         Running { lesson, child }
     }
 
+    /// Starts the lesson's program like [`Running::start`], then stops reading its stdout once
+    /// it has shown each of `until`, in order (`&["\n"]`: after the first line, as
+    /// `lesson5 0 | head -1`). From then on the program's writes to stdout fail ("broken
+    /// pipe"). What it printed before is there for [`Running::read_line`].
+    pub fn start_with_stdout_gone_after(lesson: Lesson, args: &[&str], until: &[&str]) -> Running {
+        let until: Vec<&[u8]> = until.iter().map(|text| text.as_bytes()).collect();
+        let child =
+            Spawned::start_closing_stdout_after(Command::new(lesson.program).args(args), &until)
+                .unwrap_or_else(|error| panic!("could not start {}: {error}", lesson.program));
+        Running { lesson, child }
+    }
+
     /// Waits for the next line on stdout (returned without its `\n`).
     pub fn read_line(&mut self, within: Duration) -> Result<String, Waited> {
         let line = self.read_until("\n", within)?;
