@@ -9,12 +9,15 @@ use std::path::{Path, PathBuf};
 
 pub mod anchor;
 pub mod book_check;
+pub mod book_tools;
 pub mod cargo;
 pub mod fixture;
 pub mod fs;
+pub mod json;
 pub mod skeleton;
 pub mod state;
 pub mod text;
+pub mod tools;
 
 pub use course::{Course, Lesson};
 

@@ -21,42 +21,11 @@ use process::Capture;
 use process::lifeline::Lifeline;
 use xtask::Error;
 use xtask::book_check::{self, Problem};
+use xtask::book_tools::{TOOLS, Tool, has_version, is_needed};
 
 use crate::flags::{self, BookMode};
 
 mod browser;
-
-/// One mdBook tool, pinned to a version that works with the others.
-struct Tool {
-    /// The crate name, which is also the program name.
-    name: &'static str,
-    version: &'static str,
-    /// Installed only if `book/book.toml` mentions this word; `None` means always needed.
-    trigger: Option<&'static str>,
-}
-
-const TOOLS: [Tool; 4] = [
-    Tool {
-        name: "mdbook",
-        version: "0.5.4",
-        trigger: None,
-    },
-    Tool {
-        name: "mdbook-mermaid",
-        version: "0.17.1",
-        trigger: Some("mermaid"),
-    },
-    Tool {
-        name: "mdbook-linkcheck2",
-        version: "0.13.0",
-        trigger: Some("linkcheck2"),
-    },
-    Tool {
-        name: "mdbook-quiz",
-        version: "0.5.0",
-        trigger: Some("quiz"),
-    },
-];
 
 /// Runs `cargo xtask book [--build-only | --browser] [--port P]` from the workspace root.
 pub fn run(args: &flags::Book) -> Result<(), Error> {
@@ -118,18 +87,6 @@ fn serve(args: &[&str]) -> Result<(), Error> {
     }
 }
 
-/// A tool is needed if it has no trigger, or if `book.toml` mentions the trigger word
-/// outside a comment (e.g. `[preprocessor.mermaid]`).
-fn is_needed(tool: &Tool, book_toml: &str) -> bool {
-    match tool.trigger {
-        None => true,
-        Some(word) => book_toml.lines().any(|line| {
-            let before_comment = line.split('#').next().unwrap_or("");
-            before_comment.contains(word)
-        }),
-    }
-}
-
 /// With `mdbook-linkcheck2` configured there are two renderers, and mdbook then gives
 /// each its own folder: the HTML moves from `book/book/` to `book/book/html/`.
 fn html_dir(book_toml: &str) -> PathBuf {
@@ -172,17 +129,6 @@ fn ensure_installed(tool: &Tool) -> Result<(), String> {
     Ok(())
 }
 
-/// Does `TOOL --version` print exactly the pinned version (`mdbook v0.5.4`)?
-/// A tool that is missing simply counts as not having it.
-fn has_version(tool: &Tool) -> bool {
-    let Ok(output) = Command::new(tool.name).arg("--version").output() else {
-        return false;
-    };
-    let text = String::from_utf8_lossy(&output.stdout);
-    text.split_whitespace()
-        .any(|word| word.trim_start_matches('v') == tool.version)
-}
-
 /// Runs mdbook with `args` from the workspace root; its output goes straight to the terminal.
 fn mdbook(args: &[&str]) -> Result<(), String> {
     let status = Command::new("mdbook")
@@ -209,39 +155,12 @@ fn report(problems: &[Problem]) {
 mod tests {
     use super::*;
 
-    const WITH_PLUGINS: &str = "\
-# We tried mdbook-quiz once; it is not used now.
-[book]
-title = \"Sockets in Rust\"
-
-[preprocessor.mermaid]
-command = \"mdbook-mermaid\"
-
-[output.html]
-
-[output.linkcheck2]
-";
-
-    fn needed(book_toml: &str) -> Vec<&'static str> {
-        TOOLS
-            .iter()
-            .filter(|tool| is_needed(tool, book_toml))
-            .map(|tool| tool.name)
-            .collect()
-    }
-
-    #[test]
-    fn tools_follow_book_toml_but_not_its_comments() {
-        assert_eq!(
-            needed(WITH_PLUGINS),
-            vec!["mdbook", "mdbook-mermaid", "mdbook-linkcheck2"]
-        );
-        assert_eq!(needed("[book]\ntitle = \"t\"\n"), vec!["mdbook"]);
-    }
-
     #[test]
     fn linkcheck2_moves_the_html() {
-        assert_eq!(html_dir(WITH_PLUGINS), PathBuf::from("book/book/html"));
+        assert_eq!(
+            html_dir("[preprocessor.mermaid]\n[output.html]\n[output.linkcheck2]\n"),
+            PathBuf::from("book/book/html")
+        );
         assert_eq!(html_dir("[output.html]\n"), PathBuf::from("book/book"));
     }
 }

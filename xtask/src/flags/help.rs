@@ -1,5 +1,7 @@
 //! The help texts, made from the same declarations the parser reads.
 
+use xtask::text::wrap;
+
 use super::{Audience, COMMANDS, Command};
 
 /// `cargo xtask help`: every command, grouped by who it is for.
@@ -44,26 +46,4 @@ pub fn page(command: &Command) -> String {
         }
     }
     text
-}
-
-/// Words of `text` in lines of at most `width` characters, each indented by `indent`.
-fn wrap(text: &str, indent: usize, width: usize) -> String {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && indent + line.len() + 1 + word.len() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    lines.push(line);
-    let pad = " ".repeat(indent);
-    lines
-        .iter()
-        .map(|line| format!("{pad}{line}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
