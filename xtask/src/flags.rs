@@ -35,6 +35,7 @@ pub enum Task {
     Reset(Reset),
     Demo(Demo),
     Bench(Bench),
+    Doctor,
 }
 
 #[derive(Debug, PartialEq)]
@@ -76,6 +77,8 @@ pub struct Transcripts {
 #[derive(Debug, PartialEq)]
 pub struct Progress {
     pub lessons: Vec<u32>,
+    /// One JSON document on stdout instead of the table, for grading scripts.
+    pub json: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -98,9 +101,29 @@ pub struct Reset {
 
 #[derive(Debug, PartialEq)]
 pub struct Demo {
-    pub lesson: u32,
+    pub subject: DemoSubject,
+    /// The port clients connect to (the demo's relay); the server itself listens on a port
+    /// of its own behind it.
     pub port: u16,
+    /// Show the exact bytes each way.
+    pub wire: bool,
+    /// Open tmux panes: the demo in one, three clients typed in (not run) in the others.
+    pub tmux: bool,
+    /// Listen on every address, for students' laptops.
+    pub room: bool,
 }
+
+/// What `cargo xtask demo` shows.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum DemoSubject {
+    /// A lesson's server with its clients.
+    Lesson(u32),
+    /// The compiler refusing the Go server's data race (`cargo xtask demo race`).
+    Race,
+}
+
+/// The port the guide and the students' commands use, kept across restarts.
+pub const DEMO_PORT: u16 = 1234;
 
 /// `None` everywhere means "the default from course.toml's [bench]".
 #[derive(Debug, PartialEq, Default)]
@@ -294,12 +317,17 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "progress",
-        synopsis: "[N...]",
+        synopsis: "[N...] [--json]",
         about: "Which lessons pass, which are in progress, and what is next.",
-        options: &[],
+        options: &[flag(
+            "--json",
+            "print one JSON document instead (per lesson: passed, tests passed and in all, \
+             the next TODO), for grading scripts",
+        )],
         audience: Audience::Learners,
         parse: |args| {
             Ok(Task::Progress(Progress {
+                json: args.flag("--json"),
                 lessons: args.lessons()?,
             }))
         },
@@ -353,21 +381,74 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "demo",
-        synopsis: "N [--port P]",
-        about: "Start the reference server lesson N needs and print the commands (netcat, the \
-                client) to type in a second terminal.",
-        options: &[Opt {
-            long: "--port",
-            short: Some("-p"),
-            value: Some("P"),
-            about: "the server's port (default: one the system picks)",
-        }],
+        synopsis: "N | race [--port P] [--wire] [--tmux] [--room]",
+        about: "Start the reference server lesson N needs behind a small relay on port 1234, \
+                print the commands to type in other terminals (netcat, the reference client, \
+                the learner's own), and narrate each client: connected, every line, left. \
+                `demo race` shows the compiler refusing the Go server's data race.",
+        options: &[
+            Opt {
+                long: "--port",
+                short: Some("-p"),
+                value: Some("P"),
+                about: "the port clients connect to (default 1234, kept across restarts)",
+            },
+            flag("--wire", "show the exact bytes each way, escaped"),
+            flag(
+                "--tmux",
+                "open tmux panes: the demo, and three clients typed in but not run",
+            ),
+            flag(
+                "--room",
+                "listen on every address (0.0.0.0) so that students' laptops can connect; \
+                 prints this machine's addresses and the students' commands",
+            ),
+        ],
         audience: Audience::Instructors,
         parse: |args| {
+            let port = args.number("--port")?.unwrap_or(DEMO_PORT);
+            let (wire, tmux, room) = (
+                args.flag("--wire"),
+                args.flag("--tmux"),
+                args.flag("--room"),
+            );
+            let missing = "which lesson? e.g. `cargo xtask demo 2` (or `demo race`)";
+            let subject = match args.optional_word() {
+                None => return Err(missing.into()),
+                Some(word) if word == "race" => {
+                    if args.value("--port").is_some() || wire || tmux || room {
+                        return Err("`demo race` compiles one file and takes no options".into());
+                    }
+                    DemoSubject::Race
+                }
+                Some(word) => DemoSubject::Lesson(lesson_number(&word)?),
+            };
+            if port == 0 {
+                return Err(
+                    "--port 0: give a fixed port, so that the commands printed stay \
+                            right"
+                        .into(),
+                );
+            }
             Ok(Task::Demo(Demo {
-                port: args.number("--port")?.unwrap_or(0),
-                lesson: args.required_lesson("which lesson? e.g. `cargo xtask demo 2`")?,
+                subject,
+                port,
+                wire,
+                tmux,
+                room,
             }))
+        },
+    },
+    Command {
+        name: "doctor",
+        synopsis: "",
+        about: "Check this machine for what the course needs (Rust, netcat, loopback, IPv6, \
+                open files, mdBook) and print the fix for each problem found.",
+        options: &[],
+        audience: Audience::Learners,
+        parse: |args| {
+            args.no_positionals()?;
+            Ok(Task::Doctor)
         },
     },
     Command {

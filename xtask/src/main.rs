@@ -67,6 +67,7 @@ fn dispatch(task: Task) -> Result<(), Error> {
         Task::Reset(args) => commands::reset::run(&args),
         Task::Demo(args) => commands::demo::run(&args),
         Task::Bench(args) => commands::bench::run(&args),
+        Task::Doctor => commands::doctor::run(),
     }
 }
 

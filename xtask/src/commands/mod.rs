@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod book;
 pub mod demo;
+pub mod doctor;
 pub mod flake;
 pub mod hint;
 pub mod progress;

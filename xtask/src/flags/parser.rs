@@ -126,6 +126,11 @@ impl Args {
         self.optional_lesson()?.ok_or_else(|| missing.to_string())
     }
 
+    /// The next word as it is, if there is one.
+    pub(super) fn optional_word(&mut self) -> Option<String> {
+        self.positionals.pop_front()
+    }
+
     pub(super) fn optional_positional(&mut self, what: &str) -> Result<Option<u32>, String> {
         self.positionals
             .pop_front()
@@ -212,10 +217,38 @@ mod tests {
             }))
         );
         assert_eq!(
-            parsed("demo 5 --port 1234"),
+            parsed("demo 5 --port 4321 --wire"),
             Ok(Task::Demo(Demo {
-                lesson: 5,
-                port: 1234
+                subject: DemoSubject::Lesson(5),
+                port: 4321,
+                wire: true,
+                tmux: false,
+                room: false,
+            }))
+        );
+        assert!(matches!(
+            parsed("demo lesson2 --room --tmux"),
+            Ok(Task::Demo(Demo {
+                subject: DemoSubject::Lesson(2),
+                port: DEMO_PORT,
+                room: true,
+                tmux: true,
+                ..
+            }))
+        ));
+        assert!(matches!(
+            parsed("demo race"),
+            Ok(Task::Demo(Demo {
+                subject: DemoSubject::Race,
+                ..
+            }))
+        ));
+        assert_eq!(parsed("doctor"), Ok(Task::Doctor));
+        assert_eq!(
+            parsed("progress --json 1"),
+            Ok(Task::Progress(Progress {
+                lessons: vec![1],
+                json: true
             }))
         );
         let Ok(Task::Bench(bench)) = parsed("bench --lesson 4 --connections 1,10 --seconds 0.5")
@@ -235,6 +268,18 @@ mod tests {
         assert_eq!(parsed("--help"), Ok(Task::Help(None)));
         assert!(matches!(parsed("reset --help"), Ok(Task::Help(Some(c))) if c.name == "reset"));
         assert!(matches!(parsed("help bench"), Ok(Task::Help(Some(c))) if c.name == "bench"));
+        // Every command answers --help, wherever it stands among the other words.
+        for command in COMMANDS {
+            for line in [
+                format!("{} --help", command.name),
+                format!("{} 1 -h", command.name),
+            ] {
+                assert!(
+                    matches!(parsed(&line), Ok(Task::Help(Some(c))) if c.name == command.name),
+                    "{line}"
+                );
+            }
+        }
         let overview = overview();
         for command in COMMANDS {
             assert!(overview.contains(command.name), "{overview}");
@@ -253,6 +298,11 @@ mod tests {
             ("reset 1 2", "unexpected `2`"),
             ("demo 2 --port", "--port needs a value"),
             ("demo 2 --port +5", "--port +5: not a number"),
+            ("demo", "which lesson"),
+            ("demo two", "`two` is not a lesson number"),
+            ("demo 2 --port 0", "a fixed port"),
+            ("demo race --wire", "takes no options"),
+            ("doctor 1", "unexpected `1`"),
             ("book --build-only --port 3000", "--port is for serving"),
             ("transcripts --check --check", "given twice"),
             ("bench --hold 5 --udp", "--hold is for TCP"),

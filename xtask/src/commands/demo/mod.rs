@@ -1,11 +1,18 @@
-//! `cargo xtask demo N [--port P]`: one command per lesson for a live demonstration.
+//! `cargo xtask demo N [--port P] [--wire] [--tmux] [--room]`: a live demonstration of
+//! lesson N that survives a projector.
 //!
-//! It builds the reference programs the lesson needs, starts the reference server (for the
-//! client lessons, the server their client talks to: lesson 2's for lesson 1, lesson 4's for
-//! lesson 3) on port 0 or `--port P`, reads its `Listening on` line, and prints the exact
-//! commands to type in a second terminal: netcat and the reference client (and the
-//! learner's own). Then it streams what the server prints. When the server ends (the
-//! lesson 2 server serves one client), Enter starts it again on the same port.
+//! It builds the reference programs the lesson needs, starts the reference server (for a
+//! client lesson, the server its client talks to: lesson 2's for lesson 1, lesson 4's for
+//! lesson 3) on a port of its own, and puts a small relay in front of it on port 1234
+//! ([`relay`], [`datagrams`]). Clients connect to 1234; the relay passes everything on and
+//! narrates it beside the server's own output ([`narrate`]). It prints the commands to type
+//! in the other terminals ([`banner`]). When the server ends (the lesson 2 server serves one
+//! client), Enter starts it again, and port 1234 has stayed the same all along.
+//!
+//! - `--wire` shows the exact bytes each way.
+//! - `--tmux` opens the panes in tmux ([`tmux`]).
+//! - `--room` listens on every address and prints what students type ([`room`]).
+//! - `cargo xtask demo race` compiles the Go server's data race in Rust ([`race`]).
 //!
 //! # Nothing is left running
 //!
@@ -13,101 +20,156 @@
 //!   group, and everything started here stays in that group.
 //! - On a normal end or an error, the server is stopped when it is dropped.
 //! - If this process is killed on its own (`kill PID`, a closed IDE panel), the server's
-//!   lifeline stops it (see `process::lifeline`).
-//!
-//! Which programs pair up comes from `course.toml`: a client lesson names the server it
-//! talks to (`peer`), a server lesson the client shown beside it.
+//!   lifeline stops it (see `process::lifeline`); the relay is a thread of this process.
 
 use std::ffi::OsString;
-use std::io::{self, BufRead, IsTerminal};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
 use std::path::Path;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use course::{Course, Lesson, Role, Transport};
 use process::lifeline::Lifeline;
 use process::{Capture, Stream, Waited};
 use xtask::Error;
 
-use crate::flags;
+use crate::flags::{self, DemoSubject};
+
+mod banner;
+mod datagrams;
+mod keyboard;
+mod narrate;
+mod plan;
+mod race;
+mod relay;
+mod room;
+mod tmux;
+
+use keyboard::Keyboard;
+use narrate::Narrator;
+use plan::Plan;
+use relay::Upstream;
 
 /// How long a freshly started server has to print its `Listening on` line.
 const LISTEN_DEADLINE: Duration = Duration::from_secs(10);
 
-/// What to run for one lesson.
-struct Plan<'a> {
-    /// The lesson shown.
-    lesson: &'a Lesson,
-    /// The lesson whose reference solution is the server.
-    server: &'a Lesson,
-    /// The lesson whose reference solution is the client, if there is one.
-    client: Option<&'a Lesson>,
-}
-
-impl<'a> Plan<'a> {
-    fn new(course: &'a Course, lesson: &'a Lesson) -> Result<Plan<'a>, String> {
-        let peer = lesson.peer.and_then(|peer| course.lesson(peer));
-        let (server, client) = match lesson.role {
-            Role::Server => (lesson, peer),
-            Role::Client => (
-                peer.ok_or_else(|| {
-                    format!(
-                        "lesson {} is a client, and course.toml names no server for it                          (peer = N)",
-                        lesson.number
-                    )
-                })?,
-                Some(lesson),
-            ),
-        };
-        Ok(Plan {
-            lesson,
-            server,
-            client,
-        })
-    }
-
-    fn udp(&self) -> bool {
-        self.server.transport == Transport::Udp
-    }
-}
-
-/// Runs `cargo xtask demo N [--port P]`.
+/// Runs `cargo xtask demo ...`.
 pub fn run(args: &flags::Demo) -> Result<(), Error> {
+    let number = match args.subject {
+        DemoSubject::Race => return race::run(),
+        DemoSubject::Lesson(number) => number,
+    };
     let course = xtask::load_course()?;
-    let lesson = xtask::lesson(&course, args.lesson)?;
+    let lesson = xtask::lesson(&course, number)?;
     let plan = Plan::new(&course, lesson)?;
+    if args.tmux {
+        return tmux::open(&plan, args, &course.root);
+    }
+    live(&plan, args)
+}
+
+/// The demo itself: build, relay, server, banner, and the server's output until Ctrl-C.
+fn live(plan: &Plan, args: &flags::Demo) -> Result<(), Error> {
     let server_package = &plan.server.solution.name;
     let mut packages = vec![server_package.as_str()];
     if let Some(client) = plan.client {
         packages.push(&client.solution.name);
     }
-    println!(
-        "demo: lesson {}, {}",
-        lesson.number,
-        lesson.describe_chapter()
-    );
+    println!("demo: lesson {}, {}", plan.lesson.number, plan.lesson.title);
+    println!("  ({})", plan.lesson.chapter.display());
+
+    // The port first: if it is taken, say so before a build that may take a while. Until
+    // the server runs, a client that connects is told there is none.
+    let narrator = Arc::new(Narrator::new(args.wire));
+    let upstream = Arc::new(Upstream::default());
+    let listen_on = if args.room {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    };
+    start_relay(
+        plan,
+        SocketAddr::new(listen_on, args.port),
+        &upstream,
+        &narrator,
+    )?;
+
     println!("demo: building {}", packages.join(" and "));
     let program = build(&packages, server_package)?;
+    let room = args.room.then(room::lan_addresses);
+    let keyboard = Keyboard::start();
 
-    let mut port_argument = args.port.to_string();
+    let mut first = true;
     loop {
-        let mut server = Server::start(&program, &port_argument)?;
+        let mut server = Server::start(&program)?;
         let address = server.listening_address(server_package)?;
-        // Restarts keep the port, so the commands printed stay right.
-        port_argument = address.port().to_string();
-        print_commands(&plan, address);
+        upstream.set(Some(address));
+        if first {
+            let setting = banner::Setting {
+                plan,
+                port: args.port,
+                server: address,
+                wire: args.wire,
+                room: room.clone(),
+            };
+            for line in banner::banner(&setting) {
+                println!("{line}");
+            }
+            first = false;
+        } else {
+            println!("demo: running again behind port {} ({address})", args.port);
+        }
+        keyboard.server_running(true);
         let status = server.stream_output();
-        println!("---\ndemo: the server ended ({status}).");
+        keyboard.server_running(false);
+        upstream.set(None);
         drop(server);
-        if !io::stdin().is_terminal() {
+        println!("---\ndemo: the server ended ({status}).");
+        if args.room {
+            // A room keeps its address: one student's STOP must not end it for everyone.
+            println!("demo: starting it again (Ctrl-C ends the demo)");
+            continue;
+        }
+        println!(
+            "Enter starts it again on port {}; Ctrl-C ends the demo.",
+            args.port
+        );
+        if !keyboard.enter_after(Instant::now()) {
             return Ok(());
         }
-        println!("Press Enter to start it again on port {port_argument}, or Ctrl-C to finish.");
-        let mut line = String::new();
-        match io::stdin().lock().read_line(&mut line) {
-            Ok(1..) => {}
-            _ => return Ok(()),
+    }
+}
+
+/// Binds the demo's port and starts relaying to whichever server runs behind it.
+fn start_relay(
+    plan: &Plan,
+    address: SocketAddr,
+    upstream: &Arc<Upstream>,
+    narrator: &Arc<Narrator>,
+) -> Result<(), String> {
+    let taken = |error: io::Error| port_problem(address, &error);
+    if plan.udp() {
+        let socket = UdpSocket::bind(address).map_err(taken)?;
+        datagrams::start_udp(socket, Arc::clone(upstream), Arc::clone(narrator));
+    } else {
+        let listener = TcpListener::bind(address).map_err(taken)?;
+        relay::start_tcp(listener, Arc::clone(upstream), Arc::clone(narrator));
+    }
+    Ok(())
+}
+
+/// The one line that says why the demo's port cannot be had, and what to do.
+fn port_problem(address: SocketAddr, error: &io::Error) -> String {
+    let port = address.port();
+    match error.kind() {
+        // Short enough for a projected pane, with the `error: ` in front.
+        io::ErrorKind::AddrInUse => {
+            format!("port {port} is taken: stop what uses it, or --port P")
         }
+        io::ErrorKind::PermissionDenied => {
+            format!("port {port} is not allowed here: --port 1024 or above")
+        }
+        _ => format!("could not listen on {address}: {error}"),
     }
 }
 
@@ -125,80 +187,15 @@ fn build(packages: &[&str], server_package: &str) -> Result<OsString, String> {
         .ok_or_else(|| format!("cargo built {server_package} but did not say where its program is"))
 }
 
-fn print_commands(plan: &Plan, address: SocketAddr) {
-    // A server listening on every address is reached locally through loopback.
-    let ip = if address.ip().is_unspecified() {
-        IpAddr::V4(Ipv4Addr::LOCALHOST)
-    } else {
-        address.ip()
-    };
-    let target = SocketAddr::new(ip, address.port());
-    let port = address.port();
-    let netcat = if plan.udp() {
-        format!("nc -u {ip} {port}")
-    } else {
-        format!("nc {ip} {port}")
-    };
-    let client = plan
-        .client
-        .map(|client| format!("cargo run -p {} -- {target}", client.solution.name));
-    let learner = plan
-        .client
-        .map(|client| format!("cargo run -p {} -- {target}", client.skeleton.name));
-    let width = [Some(&netcat), client.as_ref(), learner.as_ref()]
-        .iter()
-        .flatten()
-        .map(|command| command.len())
-        .max()
-        .unwrap_or(0);
-
-    let number = plan.lesson.number;
-    println!(
-        "\ndemo: {} is listening on {address}.",
-        plan.server.solution.name
-    );
-    match (plan.lesson.role, &client, &learner) {
-        (Role::Client, Some(client), Some(learner)) => {
-            println!(
-                "Lesson {number}'s program is the client. In a second terminal, start it, type \
-                 a line or two, then STOP:"
-            );
-            println!("  {client:<width$}   the reference client");
-            println!("  {learner:<width$}   a learner's own client");
-            println!("Or play the client's part with netcat:");
-            println!("  {netcat:<width$}   {}", netcat_note(plan));
-        }
-        _ => {
-            println!("In a second terminal, talk to it with netcat or the reference client:");
-            println!("  {netcat:<width$}   {}", netcat_note(plan));
-            if let (Some(client), Some(lesson)) = (&client, plan.client) {
-                println!("  {client:<width$}   the lesson {} client", lesson.number);
-            }
-        }
-    }
-    if let Some(note) = &plan.lesson.demo_note {
-        println!("{note}");
-    }
-    println!("Type STOP to end a session. Ctrl-C here stops the server and this demo.");
-    println!("--- what the server prints:");
-}
-
-fn netcat_note(plan: &Plan) -> &'static str {
-    if plan.udp() {
-        "each line is one datagram (replies have no newline)"
-    } else {
-        "type lines; Ctrl-C leaves"
-    }
-}
-
 /// The running server, behind its lifeline. Dropping it stops both.
 struct Server {
     lifeline: Lifeline,
 }
 
 impl Server {
-    fn start(program: &OsString, port: &str) -> Result<Server, String> {
-        let lifeline = Lifeline::start(program, &[OsString::from(port)], Capture::STDOUT)
+    /// Starts the server on a port the system picks (`0`: on 127.0.0.1, behind the relay).
+    fn start(program: &OsString) -> Result<Server, String> {
+        let lifeline = Lifeline::start(program, &[OsString::from("0")], Capture::STDOUT)
             .map_err(|err| format!("could not start {}: {err}", Path::new(program).display()))?;
         Ok(Server { lifeline })
     }
@@ -264,12 +261,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_lesson_has_a_plan_with_a_server() {
-        let course = xtask::load_course().expect("course.toml loads");
-        for lesson in &course.lessons {
-            let plan = Plan::new(&course, lesson).expect("a plan");
-            assert_eq!(plan.server.role, Role::Server);
-            assert!(plan.client.is_none_or(|client| client.role == Role::Client));
+    fn a_taken_port_is_one_line_that_says_what_to_do() {
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, 1234));
+        let taken = port_problem(address, &io::Error::from(io::ErrorKind::AddrInUse));
+        assert!(taken.contains("port 1234 is taken") && taken.contains("--port P"));
+        let denied = port_problem(address, &io::Error::from(io::ErrorKind::PermissionDenied));
+        assert!(denied.contains("1024 or above"), "{denied}");
+        for line in [taken, denied] {
+            assert!(!line.contains("  "), "{line}");
+            // As printed: `error: ` and the line, for the largest port.
+            let widest = format!("error: {line}").replace("1234", "65535");
+            assert!(widest.len() <= banner::WIDTH, "{widest}");
         }
     }
 }

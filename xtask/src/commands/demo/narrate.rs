@@ -1,0 +1,202 @@
+//! What the relay says in the server's pane, one line per event, each starting with the
+//! client's address so that a room can tell three clients apart:
+//!
+//! ```text
+//! [127.0.0.1:50000] connected (3 now)
+//! [127.0.0.1:50000] -> hello
+//! [127.0.0.1:50000] left (2 now)
+//! ```
+//!
+//! With `--wire`, every piece of bytes that passes is shown exactly, escaped, each way:
+//! `-> "hello\n"` from the client, `<- "2024-05-01T10:00:00Z\n"` back to it. A piece ends
+//! after each newline, so the lone `"\n"` of the Go client's double newline gets a line of
+//! its own.
+
+use std::net::SocketAddr;
+use std::sync::Mutex;
+
+use xtask::text::escaped;
+
+/// How much of one line or piece is shown; the rest is counted. Keeps a 64 KiB line from
+/// filling the projector.
+const SHOWN: usize = 48;
+
+/// Which way bytes went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Direction {
+    /// From the client to the server.
+    In,
+    /// From the server back to the client.
+    Out,
+}
+
+impl Direction {
+    fn arrow(self) -> &'static str {
+        match self {
+            Direction::In => "->",
+            Direction::Out => "<-",
+        }
+    }
+}
+
+/// Prints the relay's events. Shared by every connection's threads.
+pub(super) struct Narrator {
+    wire: bool,
+    /// Connections open now (TCP), or senders seen so far (UDP).
+    count: Mutex<usize>,
+}
+
+impl Narrator {
+    pub fn new(wire: bool) -> Narrator {
+        Narrator {
+            wire,
+            count: Mutex::new(0),
+        }
+    }
+
+    pub fn wire(&self) -> bool {
+        self.wire
+    }
+
+    /// `println!` takes the lock of stdout for the whole line, so lines from several
+    /// threads never mix.
+    pub fn say(&self, peer: SocketAddr, what: &str) {
+        println!("[{peer}] {what}");
+    }
+
+    fn change_count(&self, change: impl FnOnce(&mut usize)) -> usize {
+        let mut count = self
+            .count
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        change(&mut count);
+        *count
+    }
+
+    pub fn connected(&self, peer: SocketAddr) {
+        let now = self.change_count(|count| *count += 1);
+        self.say(peer, &format!("connected ({now} now)"));
+    }
+
+    pub fn left(&self, peer: SocketAddr) {
+        let now = self.change_count(|count| *count = count.saturating_sub(1));
+        self.say(peer, &format!("left ({now} now)"));
+    }
+
+    /// A UDP sender's first datagram.
+    pub fn new_sender(&self, peer: SocketAddr) {
+        let now = self.change_count(|count| *count += 1);
+        let senders = if now == 1 { "sender" } else { "senders" };
+        self.say(peer, &format!("first datagram ({now} {senders} so far)"));
+    }
+
+    /// A complete line (or a datagram) without `--wire`: as text, its newline left out.
+    pub fn line(&self, peer: SocketAddr, direction: Direction, line: &[u8], total: usize) {
+        let text = line
+            .strip_suffix(b"\n")
+            .map(|rest| rest.strip_suffix(b"\r").unwrap_or(rest))
+            .unwrap_or(line);
+        let more = more_bytes(line.len(), total);
+        self.say(
+            peer,
+            &format!("{} {}{more}", direction.arrow(), escaped(text)),
+        );
+    }
+
+    /// Bytes as they passed, with `--wire`: one line per piece that ends with a newline.
+    pub fn bytes(&self, peer: SocketAddr, direction: Direction, bytes: &[u8]) {
+        for piece in pieces(bytes) {
+            let shown = &piece[..piece.len().min(SHOWN)];
+            let more = more_bytes(shown.len(), piece.len());
+            self.say(
+                peer,
+                &format!("{} \"{}\"{more}", direction.arrow(), escaped(shown)),
+            );
+        }
+    }
+
+    /// The end of one direction's stream (a FIN), with `--wire`.
+    pub fn end_of_stream(&self, peer: SocketAddr, direction: Direction) {
+        if self.wire {
+            self.say(peer, &format!("{} (end of stream)", direction.arrow()));
+        }
+    }
+}
+
+/// `... (N bytes)` when only part of `total` bytes is shown.
+fn more_bytes(shown: usize, total: usize) -> String {
+    if total > shown {
+        format!("... ({total} bytes)")
+    } else {
+        String::new()
+    }
+}
+
+/// The bytes cut after every newline: `"a\n\nb"` gives `"a\n"`, `"\n"`, `"b"`.
+fn pieces(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    bytes.split_inclusive(|&byte| byte == b'\n')
+}
+
+/// Collects a stream's bytes into lines for the narration without `--wire`. Keeps at most
+/// [`SHOWN`] bytes of a line, and counts the rest.
+#[derive(Default)]
+pub(super) struct Lines {
+    kept: Vec<u8>,
+    total: usize,
+}
+
+impl Lines {
+    /// Feeds bytes; calls `line(kept, total)` for every line they complete.
+    pub fn feed(&mut self, bytes: &[u8], mut line: impl FnMut(&[u8], usize)) {
+        for piece in pieces(bytes) {
+            let room = SHOWN.saturating_sub(self.kept.len());
+            self.kept.extend_from_slice(&piece[..piece.len().min(room)]);
+            self.total += piece.len();
+            if piece.ends_with(b"\n") {
+                line(&self.kept, self.total);
+                self.kept.clear();
+                self.total = 0;
+            }
+        }
+    }
+
+    /// The unfinished line at the end of the stream, if any.
+    pub fn rest(&mut self) -> Option<(Vec<u8>, usize)> {
+        let total = std::mem::take(&mut self.total);
+        (total > 0).then(|| (std::mem::take(&mut self.kept), total))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_end_after_each_newline() {
+        let cut: Vec<&[u8]> = pieces(b"hello\n\nrest").collect();
+        assert_eq!(cut, [&b"hello\n"[..], b"\n", b"rest"]);
+    }
+
+    #[test]
+    fn lines_are_gathered_across_reads_and_long_ones_are_cut() {
+        let mut lines = Lines::default();
+        let mut seen = Vec::new();
+        lines.feed(b"hel", |line, total| seen.push((line.to_vec(), total)));
+        lines.feed(b"lo\nSTO", |line, total| seen.push((line.to_vec(), total)));
+        assert_eq!(seen, [(b"hello\n".to_vec(), 6)]);
+        assert_eq!(lines.rest(), Some((b"STO".to_vec(), 3)));
+        assert_eq!(lines.rest(), None);
+
+        let long = vec![b'a'; 70_000];
+        let mut seen = Vec::new();
+        lines.feed(&long, |_, _| unreachable!("no newline yet"));
+        lines.feed(b"\n", |line, total| seen.push((line.len(), total)));
+        assert_eq!(seen, [(SHOWN, 70_001)]);
+    }
+
+    #[test]
+    fn a_long_piece_says_how_long_it_was() {
+        assert_eq!(more_bytes(48, 70_000), "... (70000 bytes)");
+        assert_eq!(more_bytes(6, 6), "");
+    }
+}
