@@ -23,21 +23,29 @@ struct Tally {
     errors: u64,
 }
 
-/// The column headings of the request/reply table.
+/// The column headings of the request/reply table. Each run is two lines, the clients'
+/// view and the server's, so that the table fits 60 columns, a terminal pane on a
+/// projector (a test checks the widest row).
 pub(super) fn print_header() {
     println!(
-        "{:>11} {:>11} {:>9} {:>9} {:>9} {:>7} {:>8} {:>10} {:>8} {:>10}",
-        "connections",
-        "replies/s",
-        "p50",
-        "p99",
-        "p99.9",
-        "errors",
-        "threads",
-        "peak RSS",
-        "CPU s",
-        "CPU/reply"
+        "{}",
+        client_row("clients", "replies/s", ["p50", "p99", "p99.9"], "errors")
     );
+    println!("{SERVER_INDENT}server: threads, peak memory, CPU, CPU per reply");
+}
+
+/// Where the server's line of a run starts.
+const SERVER_INDENT: &str = "        ";
+
+/// The clients' view of one run, in the header's columns.
+fn client_row(clients: &str, replies: &str, latencies: [&str; 3], errors: &str) -> String {
+    let [p50, p99, p999] = latencies;
+    format!("{clients:>7} {replies:>10} {p50:>9} {p99:>9} {p999:>9} {errors:>7}")
+}
+
+/// The server's view of the same run, indented under it.
+fn server_row(threads: &str, peak: &str, cpu: &str, per_reply: &str) -> String {
+    format!("{SERVER_INDENT}{threads} threads, {peak}, {cpu} s, {per_reply}/reply")
 }
 
 /// One row of the table: `connections` clients at once for the options' duration.
@@ -118,18 +126,24 @@ pub(super) fn run(
     let cpu_per_reply = cpu.filter(|_| replies > 0).map_or("-".into(), |cpu| {
         format!("{:.1} µs", cpu * 1e6 / replies as f64)
     });
+    let latencies = [0.50, 0.99, 0.999].map(|q| micros(percentile(&all.latencies, q)));
     println!(
-        "{:>11} {:>11} {:>9} {:>9} {:>9} {:>7} {:>8} {:>10} {:>8} {:>10}",
-        connections,
-        format!("{:.0}", all.latencies.len() as f64 / elapsed.as_secs_f64()),
-        micros(percentile(&all.latencies, 0.50)),
-        micros(percentile(&all.latencies, 0.99)),
-        micros(percentile(&all.latencies, 0.999)),
-        all.errors,
-        shown(peak_threads),
-        peak_rss.map_or("-".into(), mebibytes),
-        cpu.map_or("-".into(), |cpu| format!("{cpu:.2}")),
-        cpu_per_reply,
+        "{}",
+        client_row(
+            &connections.to_string(),
+            &format!("{:.0}", all.latencies.len() as f64 / elapsed.as_secs_f64()),
+            [&latencies[0], &latencies[1], &latencies[2]],
+            &all.errors.to_string(),
+        )
+    );
+    println!(
+        "{}",
+        server_row(
+            &shown(peak_threads),
+            &peak_rss.map_or("-".into(), mebibytes),
+            &cpu.map_or("-".into(), |cpu| format!("{cpu:.2}")),
+            &cpu_per_reply,
+        )
     );
     Ok(replies)
 }
@@ -219,6 +233,27 @@ pub(super) fn shown(value: Option<u64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_fits_a_projected_pane() {
+        let widest = [
+            client_row("clients", "replies/s", ["p50", "p99", "p99.9"], "errors"),
+            client_row(
+                "100000",
+                "1234567",
+                ["9999 µs", "9999 µs", "9999 µs"],
+                "100000",
+            ),
+            server_row("100001", "9999.9 MiB", "999.99", "999.9 µs"),
+        ];
+        for row in widest {
+            assert!(
+                row.chars().count() <= 60,
+                "{} columns: {row}",
+                row.chars().count()
+            );
+        }
+    }
 
     #[test]
     fn percentiles_pick_the_sample_at_or_above_the_share() {
