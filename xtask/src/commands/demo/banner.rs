@@ -90,9 +90,11 @@ fn room(plan: &Plan, port: u16, addresses: &[IpAddr]) -> Vec<String> {
     )));
     lines.push("Students type, on their own laptops:".into());
     lines.extend(listed(&plan.student_commands(SocketAddr::new(ip, port))));
-    lines.extend(wrapped(
-        "(On Windows, without nc, their own client is enough.)",
-    ));
+    lines.extend(wrapped(if plan.client.is_some() {
+        "(On Windows, without nc, their own client is enough.)"
+    } else {
+        "(Windows has no nc: winget install Insecure.Nmap gives ncat.)"
+    }));
     lines.push(String::new());
     lines
 }
