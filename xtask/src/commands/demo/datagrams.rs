@@ -40,7 +40,7 @@ pub(super) fn start_udp(public: UdpSocket, upstream: Arc<Upstream>, narrator: Ar
                 // concerns a sender that left, not the relay.
                 Err(error) if gone(&error) => continue,
                 Err(error) => {
-                    println!("demo: the UDP relay stopped: {error}");
+                    super::narrate::show(&format!("demo: the UDP relay stopped: {error}\n"));
                     return;
                 }
             };

@@ -34,7 +34,7 @@ impl Keyboard {
                     break;
                 }
                 if running.load(Ordering::SeqCst) {
-                    println!("demo: typing here does nothing; use a client's pane");
+                    super::narrate::show("demo: typing here does nothing; use a client's pane\n");
                 }
                 if send.send(Instant::now()).is_err() {
                     break;

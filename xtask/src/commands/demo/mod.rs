@@ -46,7 +46,7 @@ mod room;
 mod tmux;
 
 use keyboard::Keyboard;
-use narrate::Narrator;
+use narrate::{Narrator, show};
 use plan::Plan;
 use relay::Upstream;
 
@@ -75,8 +75,12 @@ fn live(plan: &Plan, args: &flags::Demo) -> Result<(), Error> {
     if let Some(client) = plan.client {
         packages.push(&client.solution.name);
     }
-    println!("demo: lesson {}, {}", plan.lesson.number, plan.lesson.title);
-    println!("  ({})", plan.lesson.chapter.display());
+    show(&format!(
+        "demo: lesson {}, {}\n  ({})\n",
+        plan.lesson.number,
+        plan.lesson.title,
+        plan.lesson.chapter.display()
+    ));
 
     // The port first: if it is taken, say so before a build that may take a while. Until
     // the server runs, a client that connects is told there is none.
@@ -94,7 +98,7 @@ fn live(plan: &Plan, args: &flags::Demo) -> Result<(), Error> {
         &narrator,
     )?;
 
-    println!("demo: building {}", packages.join(" and "));
+    show(&format!("demo: building {}\n", packages.join(" and ")));
     let program = build(&packages, server_package)?;
     let room = args.room.then(room::lan_addresses);
     let keyboard = Keyboard::start();
@@ -102,6 +106,8 @@ fn live(plan: &Plan, args: &flags::Demo) -> Result<(), Error> {
     let mut first = true;
     loop {
         let mut server = Server::start(&program)?;
+        // From here on, a line typed in this pane is not an answer to anything.
+        keyboard.server_running(true);
         let address = server.listening_address(server_package)?;
         upstream.set(Some(address));
         if first {
@@ -113,28 +119,32 @@ fn live(plan: &Plan, args: &flags::Demo) -> Result<(), Error> {
                 room: room.clone(),
             };
             for line in banner::banner(&setting) {
-                println!("{line}");
+                show(&format!("{line}\n"));
             }
             first = false;
         } else {
-            println!("demo: running again behind port {} ({address})", args.port);
+            show(&format!(
+                "demo: running again behind port {} ({address})\n",
+                args.port
+            ));
         }
-        keyboard.server_running(true);
         let status = server.stream_output();
         keyboard.server_running(false);
         upstream.set(None);
         drop(server);
-        println!("---\ndemo: the server ended ({status}).");
+        show(&format!("---\ndemo: the server ended ({status}).\n"));
         if args.room {
             // A room keeps its address: one student's STOP must not end it for everyone.
-            println!("demo: starting it again (Ctrl-C ends the demo)");
+            show("demo: starting it again (Ctrl-C ends the demo)\n");
             continue;
         }
-        println!(
-            "Enter starts it again on port {}; Ctrl-C ends the demo.",
+        // The moment before the question shows: a line typed after it answers it.
+        let asked = Instant::now();
+        show(&format!(
+            "Enter starts it again on port {}; Ctrl-C ends the demo.\n",
             args.port
-        );
-        if !keyboard.enter_after(Instant::now()) {
+        ));
+        if !keyboard.enter_after(asked) {
             return Ok(());
         }
     }
@@ -235,13 +245,13 @@ impl Server {
         let day = Duration::from_secs(24 * 60 * 60);
         loop {
             match spawned.read_until(Stream::Out, b"\n", day) {
-                Ok(line) => print!("{}", String::from_utf8_lossy(&line)),
+                Ok(line) => show(&String::from_utf8_lossy(&line)),
                 Err(Waited::TimedOut) => {}
                 Err(Waited::Ended) => break,
             }
         }
         let rest = spawned.take_unread(Stream::Out);
-        print!("{}", String::from_utf8_lossy(&rest));
+        show(&String::from_utf8_lossy(&rest));
         self.wait()
     }
 

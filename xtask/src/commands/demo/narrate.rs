@@ -12,6 +12,7 @@
 //! after each newline, so the lone `"\n"` of the Go client's double newline gets a line of
 //! its own.
 
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::sync::Mutex;
 
@@ -58,10 +59,8 @@ impl Narrator {
         self.wire
     }
 
-    /// `println!` takes the lock of stdout for the whole line, so lines from several
-    /// threads never mix.
     pub fn say(&self, peer: SocketAddr, what: &str) {
-        println!("[{peer}] {what}");
+        show(&format!("[{peer}] {what}\n"));
     }
 
     fn change_count(&self, change: impl FnOnce(&mut usize)) -> usize {
@@ -120,6 +119,23 @@ impl Narrator {
         if self.wire {
             self.say(peer, &format!("{} (end of stream)", direction.arrow()));
         }
+    }
+}
+
+/// Writes `text` (whole lines) to the demo's pane. The lock of stdout is held for the
+/// whole text, so lines from several threads never mix.
+///
+/// If nobody reads the pane any more (it was closed, or the demo's output was piped into a
+/// program that has ended), the demo has nothing left to do: it ends at once, quietly, and
+/// the server's lifeline stops the server. (`println!` would panic instead.)
+pub(super) fn show(text: &str) {
+    let mut stdout = io::stdout().lock();
+    if stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        std::process::exit(0);
     }
 }
 
