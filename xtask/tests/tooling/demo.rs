@@ -94,6 +94,10 @@ fn demo_5_narrates_who_connected_said_and_left() {
     demo.wait_for(&format!("{ada_tag} connected (1 now)"), QUICK);
     let mut bob = Client::connect(Ipv4Addr::LOCALHOST, port);
     demo.wait_for(&format!("{} connected (2 now)", tag(&bob)), QUICK);
+    // Bob's answer shows the server has accepted him (and Ada before him): from then on,
+    // the count is 2.
+    bob.send(b"hi\n");
+    bob.line();
     ada.send(b"hello\n");
     assert_eq!(ada.line(), "2\n", "lesson 5 answers with the count");
     demo.wait_for(&format!("{ada_tag} -> hello"), QUICK);
