@@ -18,9 +18,12 @@ use std::sync::Mutex;
 
 use xtask::text::escaped;
 
-/// How much of one line or piece is shown; the rest is counted. Keeps a 64 KiB line from
-/// filling the projector.
-const SHOWN: usize = 48;
+/// How much of one line or piece is kept for showing; the rest is counted. Keeps a 64 KiB
+/// line from filling the projector.
+const SHOWN: usize = 64;
+
+/// The width of a projected pane: a narration line is cut to fit it.
+const WIDTH: usize = super::banner::WIDTH;
 
 /// Which way bytes went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,22 +98,24 @@ impl Narrator {
             .strip_suffix(b"\n")
             .map(|rest| rest.strip_suffix(b"\r").unwrap_or(rest))
             .unwrap_or(line);
-        let more = more_bytes(line.len(), total);
-        self.say(
-            peer,
-            &format!("{} {}{more}", direction.arrow(), escaped(text)),
-        );
+        let start = format!("[{peer}] {} ", direction.arrow());
+        let cut = line.len() < total;
+        show(&format!(
+            "{}\n",
+            fitted(&start, &escaped(text), "", cut, total)
+        ));
     }
 
     /// Bytes as they passed, with `--wire`: one line per piece that ends with a newline.
     pub fn bytes(&self, peer: SocketAddr, direction: Direction, bytes: &[u8]) {
         for piece in pieces(bytes) {
-            let shown = &piece[..piece.len().min(SHOWN)];
-            let more = more_bytes(shown.len(), piece.len());
-            self.say(
-                peer,
-                &format!("{} \"{}\"{more}", direction.arrow(), escaped(shown)),
-            );
+            let kept = &piece[..piece.len().min(SHOWN)];
+            let start = format!("[{peer}] {} \"", direction.arrow());
+            let cut = kept.len() < piece.len();
+            show(&format!(
+                "{}\n",
+                fitted(&start, &escaped(kept), "\"", cut, piece.len())
+            ));
         }
     }
 
@@ -139,13 +144,21 @@ pub(super) fn show(text: &str) {
     }
 }
 
-/// `... (N bytes)` when only part of `total` bytes is shown.
-fn more_bytes(shown: usize, total: usize) -> String {
-    if total > shown {
-        format!("... ({total} bytes)")
-    } else {
-        String::new()
+/// `start`, `text` and `end` on one line of at most [`WIDTH`] columns where the text allows:
+/// a text too long for it is cut, and `... (N bytes)` says how long it was. `cut` says the
+/// text is already a part of `total` bytes.
+fn fitted(start: &str, text: &str, end: &str, cut: bool, total: usize) -> String {
+    let width = |s: &str| s.chars().count();
+    if !cut && width(start) + width(text) + width(end) <= WIDTH {
+        return format!("{start}{text}{end}");
     }
+    let more = format!("... ({total} bytes)");
+    // At least a few characters of the text, even behind a long IPv6 address.
+    let room = WIDTH
+        .saturating_sub(width(start) + width(end) + width(&more))
+        .max(8);
+    let kept: String = text.chars().take(room).collect();
+    format!("{start}{kept}{end}{more}")
 }
 
 /// The bytes cut after every newline: `"a\n\nb"` gives `"a\n"`, `"\n"`, `"b"`.
@@ -211,8 +224,20 @@ mod tests {
     }
 
     #[test]
-    fn a_long_piece_says_how_long_it_was() {
-        assert_eq!(more_bytes(48, 70_000), "... (70000 bytes)");
-        assert_eq!(more_bytes(6, 6), "");
+    fn a_long_line_is_cut_to_the_width_and_says_how_long_it_was() {
+        let start = "[127.0.0.1:50000] -> ";
+        assert_eq!(
+            fitted(start, "hello", "", false, 6),
+            "[127.0.0.1:50000] -> hello"
+        );
+        let long = "a".repeat(64);
+        let line = fitted(start, &long, "", true, 70_001);
+        assert!(line.ends_with("a... (70001 bytes)"), "{line}");
+        assert_eq!(line.chars().count(), WIDTH, "{line}");
+        let wire = fitted("[127.0.0.1:50000] -> \"", &long, "\"", false, 64);
+        assert!(
+            wire.ends_with("\"... (64 bytes)") && wire.chars().count() <= WIDTH,
+            "{wire}"
+        );
     }
 }
