@@ -1,39 +1,27 @@
 //! Room mode: the demo's port on every address, so that students reach it from their own
 //! laptops, and the addresses to give them.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 
-/// Documentation addresses (RFC 5737, RFC 3849): never in use on any network.
-const PROBES: [SocketAddr; 2] = [
-    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)), 9),
-    SocketAddr::new(
-        IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
-        9,
-    ),
-];
+/// A documentation address (RFC 5737, TEST-NET-1): never in use on any network.
+const PROBE: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)), 9);
 
-/// The addresses other machines reach this one at, found without sending anything.
+/// The address other machines reach this one at, found without sending anything.
 ///
 /// `connect` on a UDP socket sends nothing: it only asks the system which route, and so
 /// which of its own addresses, it would use to reach that peer. Asked about a documentation
 /// address, which is reached through the default route like any address out there, it
 /// answers with the address of the network interface the room's Wi-Fi reaches us on. No
-/// address (no network, or no default route) gives an empty list.
+/// address (no network, or no default route) gives an empty list. IPv4 only: room mode
+/// listens on `0.0.0.0`, which IPv6 clients do not reach.
 pub(super) fn lan_addresses() -> Vec<IpAddr> {
-    PROBES
-        .iter()
-        .filter_map(|probe| {
-            let any: SocketAddr = if probe.is_ipv4() {
-                (Ipv4Addr::UNSPECIFIED, 0).into()
-            } else {
-                (Ipv6Addr::UNSPECIFIED, 0).into()
-            };
-            let socket = UdpSocket::bind(any).ok()?;
-            socket.connect(probe).ok()?;
-            let ip = socket.local_addr().ok()?.ip();
-            (!ip.is_unspecified() && !ip.is_loopback()).then_some(ip)
-        })
-        .collect()
+    let found = || {
+        let socket = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).ok()?;
+        socket.connect(PROBE).ok()?;
+        let ip = socket.local_addr().ok()?.ip();
+        (!ip.is_unspecified() && !ip.is_loopback()).then_some(ip)
+    };
+    found().into_iter().collect()
 }
 
 /// The address students connect to: the IPv4 one if there is one (the easiest to type).
