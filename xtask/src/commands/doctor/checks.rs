@@ -27,7 +27,7 @@ const LOOPBACK: Duration = Duration::from_secs(2);
 /// those checks below `3 * 1000 + 200`).
 pub(super) const OPEN_FILES: u64 = 3_200;
 
-const NETCAT: Package = Package {
+pub(super) const NETCAT: Package = Package {
     apt: "netcat-openbsd",
     dnf: "nmap-ncat",
     pacman: "openbsd-netcat",

@@ -172,17 +172,8 @@ fn manager_on_path() -> Option<Manager> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::checks::NETCAT;
     use super::*;
-
-    const NETCAT: Package = Package {
-        apt: "netcat-openbsd",
-        dnf: "nmap-ncat",
-        pacman: "openbsd-netcat",
-        zypper: "netcat-openbsd",
-        apk: "netcat-openbsd",
-        brew: "netcat",
-        winget: Some("Insecure.Nmap"),
-    };
 
     #[test]
     fn the_distribution_names_its_package_manager() {
