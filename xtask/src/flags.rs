@@ -134,6 +134,7 @@ pub struct Bench {
     pub udp: bool,
     pub message: Option<String>,
     pub hold: Option<usize>,
+    pub fan_out: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -485,6 +486,12 @@ pub const COMMANDS: &[Command] = &[
                 "K",
                 "open K idle connections, then one round trip on each",
             ),
+            flag(
+                "--fan-out",
+                "a chat room of N clients (lesson 8; N from --connections, default \
+                 10,100,1000): lines delivered per second and delivery latency, one sender \
+                 and all sending; then the memory with clients that never read",
+            ),
         ],
         audience: Audience::Instructors,
         parse: parse_bench,
@@ -539,6 +546,14 @@ fn parse_bench(args: &mut Args) -> Result<Task, String> {
     };
     if bench.udp && bench.hold.is_some() {
         return Err("--hold is for TCP: UDP has no connections to hold".into());
+    }
+    bench.fan_out = args.flag("--fan-out");
+    if bench.fan_out && (bench.udp || bench.hold.is_some() || bench.message.is_some()) {
+        return Err(
+            "--fan-out measures a chat room over TCP: without --udp, --hold or \
+                    --message"
+                .into(),
+        );
     }
     args.no_positionals()?;
     Ok(Task::Bench(bench))

@@ -88,6 +88,84 @@ const PAIRS: &[Pair] = &[
         book_file: "book/src/lesson4.md",
         book: "asks your server 25,000 times",
     },
+    Pair {
+        code_file: "solutions/lesson8/src/main.rs",
+        code: "const QUEUE_LINES: usize = 1_000;",
+        book_file: "book/src/lesson8.md",
+        book: "holds at most 1,000 lines",
+    },
+    Pair {
+        code_file: "solutions/lesson8/src/main.rs",
+        code: "const QUEUE_BYTES: usize = 1024 * 1024;",
+        book_file: "book/src/lesson8.md",
+        book: "and at most 1 MiB",
+    },
+    Pair {
+        code_file: "solutions/lesson8/src/main.rs",
+        code: "const LINGER: Duration = Duration::from_secs(1);",
+        book_file: "book/src/lesson8.md",
+        book: "after one second (`LINGER`)",
+    },
+    Pair {
+        code_file: "solutions/lesson8/src/main.rs",
+        code: "const GRACE: Duration = Duration::from_millis(1500);",
+        book_file: "book/src/lesson8.md",
+        book: "at most 1.5 s (`GRACE`)",
+    },
+    Pair {
+        code_file: "solutions/lesson8/src/main.rs",
+        code: "Setting::new(\"--idle-timeout\", \"SECS\", 1..=86_400, 300)",
+        book_file: "book/src/lesson8.md",
+        book: "(default 300 s,",
+    },
+    Pair {
+        code_file: "solutions/lesson8/src/main.rs",
+        code: "Setting::new(\"--idle-timeout\", \"SECS\", 1..=86_400, 300)",
+        book_file: "book/src/lesson8.md",
+        book: "from 1 to 86,400 seconds",
+    },
+    Pair {
+        code_file: "solutions/lesson8/src/main.rs",
+        code: "(1..=32).contains(&name.len())",
+        book_file: "book/src/lesson8.md",
+        book: "1 to 32 ASCII letters",
+    },
+    Pair {
+        code_file: "tests/lesson8/slow_reader.rs",
+        code: "const MEMORY_BOUND_MIB: u64 = 32;",
+        book_file: "book/src/lesson8.md",
+        book: "the test's bound of 32 MiB",
+    },
+    Pair {
+        code_file: "tests/lesson8/slow_reader.rs",
+        code: "const WINDOW: usize = 200;",
+        book_file: "book/src/lesson8.md",
+        book: "never gets more than 200 lines ahead",
+    },
+    Pair {
+        code_file: "tests/lesson8/slow_reader.rs",
+        code: "const FLOOD_LINES: usize = 5 * 1024;",
+        book_file: "book/src/lesson8.md",
+        book: "floods the room with 10 MiB",
+    },
+    Pair {
+        code_file: "tests/lesson8/slow_reader_bytes.rs",
+        code: "const LONG_LINES: usize = 250;",
+        book_file: "book/src/lesson8.md",
+        book: "250 of them are far fewer than 1,000 lines",
+    },
+    Pair {
+        code_file: "tests/lesson8/slow_reader_bytes.rs",
+        code: "const LONG_LINE: usize = 60_000;",
+        book_file: "book/src/lesson8.md",
+        book: "sends lines of 60,000 bytes",
+    },
+    Pair {
+        code_file: "tests/lesson8/conversation.rs",
+        code: "const LINES: usize = 200;",
+        book_file: "book/src/lesson8.md",
+        book: "Three senders send 200 lines each",
+    },
 ];
 
 /// Each number the book takes from the code is still the code's.
@@ -182,4 +260,20 @@ fn the_coverage_test_cries_wolf_about_once_in_70_million() {
 fn a_bufreader_holds_8_kib_by_default() {
     assert_eq!(BufReader::new(std::io::empty()).capacity(), 8 * 1024);
     assert!(flat(&read("book/src/lesson5.md")).contains("with `BufReader::new` (8 KiB each)"));
+}
+
+/// "`tests/fixtures/lesson8/` holds 13 wrong servers": the diffs there, alternatives aside.
+#[test]
+fn lesson_8_has_the_wrong_servers_the_book_counts() {
+    let dir = xtask::workspace_root().join("tests/fixtures/lesson8");
+    let diffs = fs::read_dir(&dir)
+        .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "diff"))
+        .count();
+    let phrase = format!("`tests/fixtures/lesson8/` holds {diffs} wrong servers");
+    assert!(
+        flat(&read("book/src/lesson8.md")).contains(&phrase),
+        "book/src/lesson8.md should say {phrase:?}"
+    );
 }

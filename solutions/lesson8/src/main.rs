@@ -314,7 +314,6 @@ impl Room {
 }
 
 // ANCHOR: fan_out
-
 /// Offers `line` to every member but `sender`.
 ///
 /// Called with the lock held: each line is in every queue before the next line of anyone

@@ -257,6 +257,10 @@ mod tests {
         };
         assert_eq!(bench.server, Some(BenchServer::Lesson(4)));
         assert_eq!(bench.connections, Some(vec![1, 10]));
+        let Ok(Task::Bench(fan_out)) = parsed("bench --fan-out --connections 10,100") else {
+            panic!("bench --fan-out parses");
+        };
+        assert!(fan_out.fan_out && fan_out.server.is_none());
         assert!(matches!(parsed("watch"), Ok(Task::Watch(_))));
         assert!(matches!(parsed("progress"), Ok(Task::Progress(_))));
         assert!(matches!(parsed("transcripts"), Ok(Task::Transcripts(_))));
@@ -306,6 +310,10 @@ mod tests {
             ("book --build-only --port 3000", "--port is for serving"),
             ("transcripts --check --check", "given twice"),
             ("bench --hold 5 --udp", "--hold is for TCP"),
+            (
+                "bench --fan-out --udp",
+                "--fan-out measures a chat room over TCP",
+            ),
             ("bench --server-cmd x", "{port}"),
             ("hint 1 x", "not a hint number"),
         ] {

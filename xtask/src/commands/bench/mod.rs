@@ -11,6 +11,9 @@
 //!   one round trip. Reports how many succeeded and how long connecting them all took. Then it
 //!   closes them all and asks from one new connection: a counting server (lesson 5) that
 //!   uncounts its clients answers `1`.
+//! - **fan-out** (`--fan-out`): a chat room of N clients speaking lesson 8's protocol, one
+//!   sender or all sending: lines delivered per second, delivery latency, and the server's
+//!   memory with clients that never read (see [`fan_out`]).
 //!
 //! When the bench starts the server itself (`--lesson N` or `--server-cmd`), it also reports
 //! the server's peak memory (`VmHWM`), its thread count and its CPU time, read from
@@ -49,6 +52,7 @@ use xtask::Error;
 use crate::flags::{self, BenchServer};
 
 mod connection;
+mod fan_out;
 mod files;
 mod hold;
 mod request_reply;
@@ -63,6 +67,10 @@ const WAVE: usize = 100;
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 /// File handles the bench needs besides its connections (stdio, pipes, /proc files).
 const SPARE_FILES: u64 = 64;
+/// The chat server that `--fan-out` measures unless another server is named.
+const CHAT_LESSON: u32 = 8;
+/// The room sizes of `--fan-out` when `--connections` is not given.
+const FAN_OUT_SIZES: [usize; 3] = [10, 100, 1000];
 
 /// What to measure, with the defaults of `course.toml`'s `[bench]` filled in.
 struct Options {
@@ -77,6 +85,9 @@ struct Options {
 /// Runs `cargo xtask bench ...` from the workspace root.
 pub fn run(args: &flags::Bench) -> Result<(), Error> {
     let course = xtask::load_course()?;
+    if args.fan_out {
+        return fan_out(&course, args);
+    }
     let needed_files = match args.hold {
         Some(hold) => hold as u64,
         None => args
@@ -121,6 +132,41 @@ pub fn run(args: &flags::Bench) -> Result<(), Error> {
         return Err(format!(
             "no request got a reply from {label}: is it the right server, \
                             and does it answer every line?"
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// `cargo xtask bench --fan-out`: the chat server (lesson 8's, unless another is named).
+fn fan_out(course: &Course, args: &flags::Bench) -> Result<(), Error> {
+    let sizes = args
+        .connections
+        .clone()
+        .unwrap_or_else(|| FAN_OUT_SIZES.to_vec());
+    let largest = sizes.iter().copied().max().unwrap_or(1) as u64;
+    // Each client is one handle in the bench, and its clone for the listener another.
+    if let Some(status) = files::rerun_with_more_files(2 * largest + SPARE_FILES)? {
+        return Ok(status?);
+    }
+    let mut server = match &args.server {
+        None => lesson_server(course, CHAT_LESSON)?.0,
+        Some(BenchServer::Lesson(number)) => lesson_server(course, *number)?.0,
+        Some(BenchServer::Command(words)) => ServerSpec::command(words.clone()),
+        Some(BenchServer::Address(text)) => {
+            ServerSpec::Running(loopback_address(text).map_err(Error::Usage)?)
+        }
+    };
+    server.build()?;
+    println!("bench: {}, chat room over TCP, loopback", server.label());
+    let bench = fan_out::FanOut {
+        server: &server,
+        seconds: args.seconds.unwrap_or(f64::from(course.bench.seconds)),
+    };
+    if fan_out::run(&bench, &sizes)? == 0 {
+        return Err(format!(
+            "no line reached anyone through {}: is it a chat server (lesson 8's protocol)?",
+            server.label()
         )
         .into());
     }

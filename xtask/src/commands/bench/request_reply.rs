@@ -208,7 +208,7 @@ fn udp_client(address: SocketAddr, datagram: &[u8], start: &Barrier, duration: D
 }
 
 /// The value below which a share `q` of the sorted samples lie.
-fn percentile(sorted: &[u64], q: f64) -> Option<u64> {
+pub(super) fn percentile(sorted: &[u64], q: f64) -> Option<u64> {
     let last = sorted.len().checked_sub(1)?;
     let rank = ((q * sorted.len() as f64).ceil() as usize).saturating_sub(1);
     sorted.get(rank.min(last)).copied()

@@ -198,6 +198,15 @@ impl RunningServer {
         (field("Threads:"), field("VmHWM:"))
     }
 
+    /// Resident memory now (`VmRSS`) in KiB, from `/proc/<pid>/status`.
+    pub(super) fn resident(&self) -> Option<u64> {
+        let status = fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        let line = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))?;
+        line.split_whitespace().next()?.parse().ok()
+    }
+
     /// User plus system CPU time so far, in seconds, from `/proc/<pid>/stat`.
     pub(super) fn cpu_seconds(&self) -> Option<f64> {
         let stat = fs::read_to_string(format!("/proc/{}/stat", self.pid()?)).ok()?;

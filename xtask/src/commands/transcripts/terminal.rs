@@ -126,6 +126,19 @@ impl Terminal {
         Ok(self.screen_so_far())
     }
 
+    /// Ctrl-C: sends SIGINT (Unix only; the sessions run on Linux) and shows `^C`, as the
+    /// terminal echoes it. The program goes on until it ends by itself: [`Terminal::finish`].
+    pub fn interrupt(&mut self) -> Result<(), String> {
+        let sent = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        if !sent.as_ref().is_ok_and(|status| status.success()) {
+            return Err(self.stuck(&format!("`kill -INT` did not work: {sent:?}")));
+        }
+        self.screen.extend(b"^C");
+        Ok(())
+    }
+
     /// [`Terminal::finish`], followed by `$ echo $?` and the status.
     pub fn finish_showing_status(self, status: i32) -> Result<String, String> {
         let screen = self.finish(status)?;
@@ -189,6 +202,14 @@ impl TcpNetcat {
         self.stream
             .write_all(typed.as_bytes())
             .map_err(|err| format!("netcat stand-in could not send: {err}"))
+    }
+
+    /// The port of our end of the connection, which the server sees as the client's.
+    pub fn local_port(&self) -> Result<u16, String> {
+        self.stream
+            .local_addr()
+            .map(|address| address.port())
+            .map_err(|err| format!("netcat stand-in: {err}"))
     }
 
     /// Waits for one line from the server and shows it.
