@@ -14,8 +14,7 @@
 //!
 //! Your task: fill in the four TODOs, in order. After each one, run `cargo test -p lesson8`:
 //! the first failing test tells you what is missing and where the book explains it (chapter
-//! "A chat server"). TODO(3) and TODO(4) are yours to design: the comments say what must
-//! hold, not how.
+//! "A chat server"). The comments say what must hold, not how: the design is yours.
 
 use std::collections::HashMap;
 use std::io;
@@ -313,11 +312,18 @@ impl Membership {
     }
 }
 
-// TODO(4): a member leaves the room, whichever way its client goes: /quit or STOP, the end
-// of its stream, a read error, the idle timeout, cut off as too slow, the shutdown. Every
-// remaining member then hears "* <name> left", and from that moment the name is free: a
-// client that reconnects at once must be able to take it. Write this once, where every way
-// out passes: in `converse`, the client's `Membership` goes away on each of them.
+/// Leaving the room, however the client goes: `/quit`, end of stream, error, timeout, too
+/// slow, shutdown. (And a panic: `Drop` runs while the stack unwinds.)
+impl Drop for Membership {
+    fn drop(&mut self) {
+        // TODO(4): this member leaves the room, whichever way its client went (/quit, STOP,
+        // the end of its stream, an error, the idle timeout, cut off as too slow, the
+        // shutdown). Every remaining member hears "* <name> left", and the name is free
+        // from that moment: no other task may find the name free before the notice is
+        // queued, or the notice queued while the name is still taken.
+        todo!("TODO(4): {:?} leaves the room", self.name)
+    }
+}
 
 /// Writes one client's queue to its socket, line after line, until the queue is closed and
 /// empty, or until the client is cut off for being too slow.

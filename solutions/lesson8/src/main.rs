@@ -342,18 +342,20 @@ impl Membership {
 }
 // ANCHOR_END: fan_out
 
-// ANCHOR: todo4
+// ANCHOR: leave
 /// Leaving the room, however the client goes: `/quit`, end of stream, error, timeout, too
 /// slow, shutdown. (And a panic: `Drop` runs while the stack unwinds.)
 impl Drop for Membership {
     fn drop(&mut self) {
+        // ANCHOR: todo4
         let left = format!("* {} left\n", self.name);
         let mut members = self.room.members();
         members.remove(&self.name);
         broadcast(&members, &self.name, &left.into());
+        // ANCHOR_END: todo4
     }
 }
-// ANCHOR_END: todo4
+// ANCHOR_END: leave
 
 // ANCHOR: deliver
 /// Writes one client's queue to its socket, line after line, until the queue is closed and
