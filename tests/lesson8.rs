@@ -10,8 +10,8 @@
 //! named so that the basic ones come first (libtest runs and reports them by name):
 //!
 //! - `chat.rs`: [`chat::Chat`], the server under test and the clients the test has named;
-//! - `conversation.rs`: names, joining, fan-out, `/who`, leaving (TODO(1), TODO(3),
-//!   TODO(4));
+//! - `conversation.rs`: names, joining, `/who`, leaving (TODO(1), TODO(3), TODO(4));
+//! - `fan_out.rs`: to everyone else, in order;
 //! - `lines.rs`: lines in any pieces (TODO(2)), lines too long, idle clients, escaping;
 //! - `shutdown.rs`: Ctrl-C with clients connected;
 //! - `slow_reader.rs`: clients that never read, and the server's memory;
@@ -28,6 +28,8 @@ use harness::common::{self, Role, Transport};
 mod chat;
 #[path = "lesson8/conversation.rs"]
 mod conversation;
+#[path = "lesson8/fan_out.rs"]
+mod fan_out;
 #[path = "lesson8/further.rs"]
 mod further;
 #[path = "lesson8/lines.rs"]

@@ -137,7 +137,11 @@ async function checkBook(context) {
     }
   }
 
-  if (screenshots) await takeScreenshots(page);
+  if (screenshots) {
+    // Every lesson chapter the sidebar lists, whichever lessons the book has.
+    const lessons = [...pages.keys()].map(shortName).filter((name) => /^lesson\d+\.html$/.test(name));
+    await takeScreenshots(page, lessons);
+  }
 }
 
 /** The sidebar's chapter links, in order, as absolute URLs. (Under the current chapter the
@@ -222,7 +226,12 @@ async function checkPage(page) {
       hasMain: main !== null,
       leftover: text.includes("{{#"),
       emptyCode: codeBlocks
-        .map((code, index) => ({ index, shown: code.innerText.trim() }))
+        // A block in a closed <details> fold (a reference answer) is rendered but hidden,
+        // and hidden text has no innerText: its text content is what the fold will show.
+        .map((code, index) => ({
+          index,
+          shown: (code.closest("details") ? code.textContent : code.innerText).trim(),
+        }))
         .filter((block) => block.shown === "")
         .map((block) => block.index + 1),
       codeCount: codeBlocks.length,
@@ -248,11 +257,11 @@ async function pageIds(page) {
 }
 
 /** Pictures of what a reader sees, for a person to look at: a diagram, and a quiz opened. */
-async function takeScreenshots(page) {
+async function takeScreenshots(page, chapters) {
   fs.mkdirSync(screenshots, { recursive: true });
   // Tall enough for a whole diagram, so the page header never covers part of it.
   await page.setViewportSize({ width: 1280, height: 2400 });
-  for (const chapter of ["lesson1.html", "lesson2.html", "lesson3.html", "lesson4.html", "lesson5.html"]) {
+  for (const chapter of chapters) {
     currentPage = chapter;
     await page.goto(new URL(chapter, base).href, { waitUntil: "load" });
     const diagram = page.locator("pre.mermaid").first();

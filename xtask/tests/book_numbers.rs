@@ -161,7 +161,7 @@ const PAIRS: &[Pair] = &[
         book: "sends lines of 60,000 bytes",
     },
     Pair {
-        code_file: "tests/lesson8/conversation.rs",
+        code_file: "tests/lesson8/fan_out.rs",
         code: "const LINES: usize = 200;",
         book_file: "book/src/lesson8.md",
         book: "Three senders send 200 lines each",
