@@ -112,11 +112,14 @@ fn every_receiver_gets_each_sender_s_lines_in_order() {
                 *next.entry(sender).or_default() += 1;
                 continue;
             }
-            // Framing mistakes show up here first: two lines read as one (the second has no
-            // name in front), or lines lost between two reads (a number skipped).
-            let framing = said
-                .zip(due)
-                .is_some_and(|((_, number), due)| !relayed || number > due);
+            // Framing mistakes show up here first: two lines read as one (relayed with an
+            // escaped `\n` inside, or the second without a name in front), a line cut where a
+            // read ended, or lines lost between two reads (a number skipped).
+            let framing = heard.line().is_some()
+                && (text.contains("\\n")
+                    || said.is_none()
+                    || !relayed
+                    || said.zip(due).is_some_and(|((_, number), due)| number > due));
             let so_far: Vec<String> = next.iter().map(|(s, n)| format!("{n} of {s}'s")).collect();
             chat.fail(Problem {
                 check: "each receiver gets one sender's lines whole and in the order sent".into(),
