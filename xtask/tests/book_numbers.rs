@@ -102,9 +102,9 @@ const PAIRS: &[Pair] = &[
     },
     Pair {
         code_file: "solutions/lesson8/src/main.rs",
-        code: "const LINGER: Duration = Duration::from_secs(1);",
+        code: "const LINGER: Duration = Duration::from_secs(2);",
         book_file: "book/src/lesson8.md",
-        book: "after one second (`LINGER`)",
+        book: "after two seconds (`LINGER`)",
     },
     Pair {
         code_file: "solutions/lesson8/src/main.rs",
