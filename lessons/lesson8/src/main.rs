@@ -41,7 +41,7 @@ const IDLE_TIMEOUT: Setting = Setting::new("--idle-timeout", "SECS", 1..=86_400,
 const QUEUE_LINES: usize = 1_000;
 const QUEUE_BYTES: usize = 1024 * 1024;
 /// How long a leaving client has to read its last words before we hang up anyway.
-const LINGER: Duration = Duration::from_secs(1);
+const LINGER: Duration = Duration::from_secs(2);
 /// After Ctrl-C, how long the clients get to hear `BYE`: the process ends within 2 s.
 const GRACE: Duration = Duration::from_millis(1500);
 
