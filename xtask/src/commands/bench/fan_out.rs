@@ -68,21 +68,21 @@ impl Load {
     }
 }
 
-/// Runs every room size, each way, then the memory runs; prints one table. Returns the
-/// number of lines delivered in all.
+/// Columns a projected terminal pane shows: every line the bench prints fits.
+const WIDTH: usize = 60;
+
+/// Runs every room size, each way, then the memory runs; prints one table (Markdown, ready
+/// to paste into the book). Returns the number of lines delivered in all.
 pub(super) fn run(bench: &FanOut, sizes: &[usize]) -> Result<u64, String> {
-    println!(
-        "fan-out: each run {:.1} s on a fresh server; a delivery is one line heard by one \
-         client; the senders keep at most {WINDOW} lines ahead of the slowest listener, or \
-         one line at a time",
+    let about = format!(
+        "fan-out: {:.1} s per run, each on a fresh server. lines/s counts deliveries: \
+         one line heard by one client. The senders keep at most {WINDOW} lines ahead of the slowest listener; \
+         1* sends one line at a time, the next once everyone has heard it.",
         bench.seconds
     );
-    println!();
-    println!(
-        "| clients | senders | delivered/s | latency p50 | latency p99 | server peak RSS | \
-         server CPU while sending |"
-    );
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!("{}\n", xtask::text::wrap(&about, 0, WIDTH));
+    println!("{}", row(HEADINGS));
+    println!("|---:|---:|---:|---:|---:|---:|");
     let mut delivered = 0;
     let mut idle_memory = None;
     for &clients in sizes {
@@ -95,43 +95,56 @@ pub(super) fn run(bench: &FanOut, sizes: &[usize]) -> Result<u64, String> {
                     .zip(server.resident())
                     .map(|memory| (clients, memory));
             }
-            let cpu_before = server.cpu_seconds();
             let senders = load.senders(clients);
-            let row = room.measure(bench.seconds, senders, load.window(), 0, None)?;
-            let cpu = server
-                .cpu_seconds()
-                .zip(cpu_before)
-                .map(|(after, before)| after - before);
+            let measured = room.measure(bench.seconds, senders, load.window(), 0, None)?;
             let (_, peak) = server.threads_and_peak();
-            delivered += row.delivered;
+            delivered += measured.delivered;
             let senders = match load {
-                Load::OneAtATime => "1, one line at a time".to_string(),
-                _ => senders.to_string(),
+                Load::OneAtATime => "1*".to_string(),
+                _ => thousands(senders as u64),
             };
             println!(
-                "| {clients} | {senders} | {} | {} | {} | {} | {} |{}",
-                thousands(row.per_second()),
-                millis(percentile(&row.latencies, 0.5)),
-                millis(percentile(&row.latencies, 0.99)),
-                peak.map_or("-".into(), mebibytes),
-                cpu.map_or("-".into(), |cpu| format!("{cpu:.2} s")),
-                row.note()
+                "{}",
+                row([
+                    &thousands(clients as u64),
+                    &senders,
+                    &thousands(measured.per_second()),
+                    &latency(percentile(&measured.latencies, 0.5)),
+                    &latency(percentile(&measured.latencies, 0.99)),
+                    &peak.map_or("-".into(), |peak| format!("{:.1}", peak as f64 / 1024.0)),
+                ])
             );
+            if let Some(note) = measured.note() {
+                println!("{}", xtask::text::wrap(&note, 2, WIDTH));
+            }
             server.report_stderr();
         }
     }
     println!();
     if let Some((clients, (baseline, connected))) = idle_memory {
         let per_client = connected.saturating_sub(baseline) as f64 / clients as f64;
-        println!(
-            "memory: {clients} clients connected and idle: server RSS {} ({} before they \
-             joined, about {per_client:.1} KiB per client)",
+        let idle = format!(
+            "memory: {} clients connected and idle: server RSS {} ({} before they joined, \
+             about {per_client:.1} KiB per client)",
+            thousands(clients as u64),
             mebibytes(connected),
             mebibytes(baseline)
         );
+        println!("{}", xtask::text::wrap(&idle, 0, WIDTH));
     }
     deaf_clients(bench)?;
     Ok(delivered)
+}
+
+/// The table's columns: latencies (from the sender's write to the listener's read) in
+/// milliseconds, the server's peak resident memory in MiB.
+const HEADINGS: [&str; 6] = [
+    "clients", "senders", "lines/s", "p50 ms", "p99 ms", "RSS MiB",
+];
+
+/// One row of the Markdown table.
+fn row(cells: [&str; 6]) -> String {
+    format!("| {} |", cells.join(" | "))
 }
 
 /// The memory run: `HEARING` clients that read, `DEAF` that never do, and client 0 sending
@@ -145,17 +158,20 @@ fn deaf_clients(bench: &FanOut) -> Result<(), String> {
         .collect::<Result<_, _>>()?;
     let started = Instant::now();
     let seconds = bench.seconds.max(10.0);
-    let row = room.measure(seconds, 1, WINDOW, LONG_TEXT, Some(DEAF))?;
+    let measured = room.measure(seconds, 1, WINDOW, LONG_TEXT, Some(DEAF))?;
     let (_, peak) = server.threads_and_peak();
-    println!(
+    let memory = format!(
         "memory: {HEARING} clients reading and {DEAF} never reading, one sender of 1 KiB \
          lines: server peak RSS {}; {} of {DEAF} cut off in {:.1} s ({} lines sent){}",
         peak.map_or("-".into(), mebibytes),
-        row.cut_off,
+        measured.cut_off,
         started.elapsed().as_secs_f64(),
-        thousands(row.sent),
-        row.note()
+        thousands(measured.sent),
+        measured
+            .note()
+            .map_or(String::new(), |note| format!(" {note}"))
     );
+    println!("{}", xtask::text::wrap(&memory, 0, WIDTH));
     drop(deaf);
     server.report_stderr();
     Ok(())
@@ -174,16 +190,32 @@ fn thousands(value: u64) -> String {
     out
 }
 
-/// Microseconds, shown in milliseconds.
-fn millis(micros: Option<u64>) -> String {
-    micros.map_or("-".into(), |micros| {
-        format!("{:.1} ms", micros as f64 / 1000.0)
-    })
+/// Microseconds, shown in milliseconds: one decimal below 10 ms.
+fn latency(micros: Option<u64>) -> String {
+    match micros {
+        None => "-".into(),
+        Some(micros) if micros < 10_000 => format!("{:.1}", micros as f64 / 1000.0),
+        Some(micros) => thousands(micros / 1000),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_fits_a_projected_pane() {
+        let widest = [
+            row(HEADINGS),
+            row(["10,000", "10,000", "9,999,999", "99,999", "99,999", "999.9"]),
+        ];
+        for line in widest {
+            assert!(line.chars().count() <= WIDTH, "{line}");
+        }
+        assert_eq!(latency(Some(7_250)), "7.2");
+        assert_eq!(latency(Some(952_100)), "952");
+        assert_eq!(latency(Some(12_000_000)), "12,000");
+    }
 
     #[test]
     fn big_numbers_get_thousands_separators() {

@@ -272,8 +272,8 @@ impl Row {
         (self.delivered as f64 / self.seconds.max(1e-9)) as u64
     }
 
-    /// Anything that makes the row's numbers suspect, after the row.
-    pub(super) fn note(&self) -> String {
+    /// Anything that makes the numbers suspect, if anything did.
+    pub(super) fn note(&self) -> Option<String> {
         let mut notes = Vec::new();
         if self.closed > 0 {
             notes.push(format!("{} clients were disconnected", self.closed));
@@ -281,11 +281,7 @@ impl Row {
         if self.missing > 0 {
             notes.push(format!("{} lines never arrived", self.missing));
         }
-        if notes.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", notes.join("; "))
-        }
+        (!notes.is_empty()).then(|| format!("({})", notes.join("; ")))
     }
 }
 
