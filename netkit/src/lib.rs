@@ -8,6 +8,9 @@
 //! Almost nothing in here touches the network: most functions work on strings, exit codes or
 //! any [`BufRead`], which is also why they are easy to test. The one exception,
 //! [`send_and_close`], is a piece of TCP etiquette that servers need when they hang up.
+//!
+//! Longer than 400 lines, and still one file: each piece is short, and the book's chapter
+//! takes them one by one.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -386,6 +389,19 @@ pub fn log_line(line: &str) {
     let _ = writeln!(stdout, "{line}");
 }
 // ANCHOR_END: log_line
+
+// ANCHOR: print_line
+/// Prints one line of a client's output, or returns the error line for `?` to pass on: when
+/// nobody reads stdout any more (`lesson1 ... | head -1`), a client stops with status 1 where
+/// `println!` would panic.
+pub fn print_line(line: &str) -> Result<(), String> {
+    let mut stdout = io::stdout().lock();
+    writeln!(stdout, "{line}").map_err(|error| error_line(STDOUT_GONE, &error))
+}
+
+/// What a program was doing when its standard output failed.
+pub const STDOUT_GONE: &str = "could not write to standard output";
+// ANCHOR_END: print_line
 
 /// `STOP` ends a conversation: the text, with white space around it trimmed, is exactly `STOP`.
 pub fn is_stop(text: &str) -> bool {

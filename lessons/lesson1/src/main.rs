@@ -41,11 +41,13 @@ fn talk_to(server: &str) -> Result<(), String> {
     while let Some(message) = prompt(&mut keyboard)? {
         send_line(&stream, &message, server)?;
         if netkit::is_stop(&message) {
-            println!("TCP client exiting...");
+            netkit::print_line("TCP client exiting...")?;
             return Ok(());
         }
         let reply = receive_line(&mut replies, server)?;
-        println!("->: {reply}");
+        // The reply is the server's text: escape the control characters in it, or a server
+        // could clear your screen or retitle your terminal.
+        netkit::print_line(&format!("->: {}", netkit::printable(&reply)))?;
     }
     // The input ended (Ctrl-D, or the end of a piped file): a normal way to finish.
     Ok(())
@@ -64,12 +66,13 @@ fn connect(server: &str) -> Result<TcpStream, String> {
 
 /// Shows `>> ` and reads one line from the keyboard; `None` at the end of the input.
 fn prompt(keyboard: &mut impl BufRead) -> Result<Option<String>, String> {
-    print!(">> ");
-    // `print!` without a newline stays in Rust's stdout buffer. Flush it, or the prompt
-    // appears only after the user has typed the line it asks for.
-    io::stdout()
-        .flush()
-        .map_err(|error| netkit::error_line("could not write to the terminal", &error))?;
+    // Text without a newline stays in Rust's stdout buffer. Flush it, or the prompt appears
+    // only after the user has typed the line it asks for. (`print!` would panic if stdout is
+    // gone; `write!` returns the error.)
+    let mut stdout = io::stdout();
+    write!(stdout, ">> ")
+        .and_then(|()| stdout.flush())
+        .map_err(|error| netkit::error_line(netkit::STDOUT_GONE, &error))?;
     match netkit::read_line(keyboard) {
         Ok(Line::Text(message)) => Ok(Some(message)),
         Ok(Line::End) => Ok(None),

@@ -43,7 +43,7 @@ fn serve_one_client(address: &str) -> Result<(), String> {
 fn listen(address: &str) -> Result<TcpListener, String> {
     // TODO(1): bind a `TcpListener` to `address`, then print `Listening on <ip>:<port>` with
     // the address the OS really gave you (`listener.local_addr()`: port 0 means "any free
-    // port"). Turn errors into one line with `netkit::error_line`.
+    // port") through `netkit::log_line`. Turn errors into one line with `netkit::error_line`.
     todo!("TODO(1): bind a TcpListener to {address} and print the Listening on line")
 }
 
@@ -59,6 +59,8 @@ fn answer_lines(client: &TcpStream) -> std::io::Result<()> {
     // `netkit::read_line`, print `-> <line>`, stop on STOP (print `Exiting TCP server!`),
     // otherwise reply with `send_time(client)?`. At `Line::End` print `client disconnected`.
     // For `Line::TooLong` use `netkit::send_and_close(client, "ERROR line too long\n")`.
+    // Print with `netkit::log_line` (a server must not die when nobody reads its output), and
+    // show the client's text through `netkit::printable` (it must not drive your terminal).
     todo!("TODO(3): read lines from {client:?} and answer each one")
 }
 

@@ -60,7 +60,7 @@ fn talk_to(server: &str) -> Result<(), String> {
         if netkit::is_stop(&message) {
             // The server never answers STOP: send it and leave without waiting.
             send_line(&socket, &message).map_err(|error| trouble(address, &error))?;
-            println!("Exiting UDP client!");
+            netkit::print_line("Exiting UDP client!")?;
             return Ok(());
         }
         let answer = loop {
@@ -75,7 +75,9 @@ fn talk_to(server: &str) -> Result<(), String> {
             }
         };
         match answer.map_err(|error| trouble(address, &error))? {
-            Some(reply) => println!("Reply: {reply}"),
+            // The server's text, its control characters escaped: a reply must not be able to
+            // clear your screen or retitle your terminal.
+            Some(reply) => netkit::print_line(&format!("Reply: {}", netkit::printable(&reply)))?,
             None => eprintln!("no reply from {address} after {TRIES} tries"),
         }
     }
@@ -91,7 +93,7 @@ fn aim_at_next(
     while let Some(address) = untried.next() {
         match open_socket(address) {
             Ok(socket) => {
-                println!("The UDP server is {address}");
+                netkit::print_line(&format!("The UDP server is {address}"))?;
                 return Ok((socket, address));
             }
             // `bind` or `connect` can fail for one family (IPv6 switched off, say) and work
@@ -131,11 +133,12 @@ fn open_socket(server: SocketAddr) -> io::Result<UdpSocket> {
 
 /// Shows `>> ` and reads one line from the keyboard; `None` at the end of the input.
 fn prompt(keyboard: &mut impl BufRead) -> Result<Option<String>, String> {
-    print!(">> ");
-    // `print!` without a newline stays in Rust's stdout buffer: flush it before waiting.
-    io::stdout()
-        .flush()
-        .map_err(|error| netkit::error_line("could not write to the terminal", &error))?;
+    // Text without a newline stays in Rust's stdout buffer: flush it before waiting.
+    // (`print!` would panic if stdout is gone; `write!` returns the error.)
+    let mut stdout = io::stdout();
+    write!(stdout, ">> ")
+        .and_then(|()| stdout.flush())
+        .map_err(|error| netkit::error_line(netkit::STDOUT_GONE, &error))?;
     match netkit::read_line(keyboard) {
         Ok(Line::Text(message)) => Ok(Some(message)),
         Ok(Line::End) => Ok(None),

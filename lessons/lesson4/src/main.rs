@@ -51,7 +51,7 @@ fn serve(address: &str) -> Result<(), String> {
 fn listen(address: &str) -> Result<UdpSocket, String> {
     // TODO(1): bind a `UdpSocket` to `address`, then print `Listening on <ip>:<port>` with
     // the address the OS really gave you (`socket.local_addr()`: port 0 means "any free
-    // port"). Turn errors into one line with `netkit::error_line`.
+    // port") through `netkit::log_line`. Turn errors into one line with `netkit::error_line`.
     todo!("TODO(1): bind a UdpSocket to {address} and print the Listening on line")
 }
 
@@ -62,6 +62,8 @@ fn answer_datagrams(socket: &UdpSocket) -> Result<(), String> {
     // and if it is STOP print `Exiting UDP server!` and return `Ok(())`. Otherwise answer
     // with `send_random_number(socket, client)`; if that fails, print the error on stderr and
     // go on. An `ErrorKind::ConnectionReset` from `recv_from` is no reason to stop: `continue`.
+    // Print with `netkit::log_line` (a server must not die when nobody reads its output), and
+    // show the datagram's text through `netkit::printable` (it must not drive your terminal).
     todo!("TODO(2): receive datagrams of up to {BUFFER_SIZE} bytes on {socket:?} and answer each")
 }
 
@@ -69,8 +71,9 @@ fn answer_datagrams(socket: &UdpSocket) -> Result<(), String> {
 #[allow(dead_code)] // `answer_datagrams` calls it once TODO(2) is done; delete this line then.
 fn send_random_number(socket: &UdpSocket, client: SocketAddr) -> io::Result<()> {
     // TODO(3): pick a random number from LOWEST to HIGHEST, both included
-    // (`rand::random_range(LOWEST..=HIGHEST)`), print `data: <number>`, and send the number
-    // to `client` as decimal text with no newline: `socket.send_to(bytes, client)`.
+    // (`rand::random_range(LOWEST..=HIGHEST)`), print `data: <number>` with `netkit::log_line`,
+    // and send the number to `client` as decimal text with no newline:
+    // `socket.send_to(bytes, client)`.
     todo!("TODO(3): send a random number from {LOWEST} to {HIGHEST} to {client} through {socket:?}")
 }
 

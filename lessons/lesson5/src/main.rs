@@ -62,7 +62,9 @@ fn listen(address: &str) -> Result<TcpListener, String> {
     let bound = listener
         .local_addr()
         .map_err(|error| netkit::error_line("could not read the bound address", &error))?;
-    println!("Listening on {bound}");
+    // `netkit::log_line` prints like `println!`, but never panics: the server goes on
+    // serving when nobody reads its output any more (`lesson5 0 | head -1`).
+    netkit::log_line(&format!("Listening on {bound}"));
     Ok(listener)
 }
 
@@ -118,11 +120,13 @@ fn answer_lines(mut client: &TcpStream, guard: &ConnectionGuard) -> io::Result<(
             Line::Text(text) => text,
             Line::End => return Ok(()),
             Line::TooLong => {
-                println!("a client sent a line longer than 64 KiB, closing its connection");
+                netkit::log_line("a client sent a line longer than 64 KiB, closing its connection");
                 return netkit::send_and_close(client, "ERROR line too long\n");
             }
         };
-        println!("-> {text}");
+        // The client's text, its control characters escaped: no client may clear the screen
+        // or retitle the terminal of whoever watches the server.
+        netkit::log_line(&format!("-> {}", netkit::printable(&text)));
         if netkit::is_stop(&text) {
             // No reply: returning ends this thread, which closes only this connection.
             return Ok(());

@@ -66,8 +66,9 @@ fn listen(address: &str) -> Result<UdpSocket, String> {
     let bound = socket
         .local_addr()
         .map_err(|error| netkit::error_line("could not read the bound address", &error))?;
-    // `println!` flushes at the newline, so whoever waits for this line sees it now.
-    println!("Listening on {bound}");
+    // Flushed at the newline, so whoever waits for this line sees it now. `netkit::log_line`
+    // prints like `println!` but never panics: the server goes on when nobody reads its output.
+    netkit::log_line(&format!("Listening on {bound}"));
     Ok(socket)
     // ANCHOR_END: todo1
 }
@@ -91,9 +92,11 @@ fn answer_datagrams(socket: &UdpSocket) -> Result<(), String> {
         };
         // `buffer[..size]` is this datagram, and it may be empty: `size - 1` would panic.
         let text = datagram_text(&buffer[..size]);
-        println!("-> {text}");
+        // Anyone can send us anything: escape its control characters before they reach the
+        // terminal, where they could clear the screen or retitle the window.
+        netkit::log_line(&format!("-> {}", netkit::printable(&text)));
         if netkit::is_stop(&text) {
-            println!("Exiting UDP server!");
+            netkit::log_line("Exiting UDP server!");
             return Ok(());
         }
         if let Err(error) = send_random_number(socket, client) {
@@ -114,7 +117,7 @@ fn answer_datagrams(socket: &UdpSocket) -> Result<(), String> {
 fn send_random_number(socket: &UdpSocket, client: SocketAddr) -> io::Result<()> {
     // `..=` includes the upper end: `LOWEST..HIGHEST` would never give 1000.
     let number = rand::random_range(LOWEST..=HIGHEST);
-    println!("data: {number}");
+    netkit::log_line(&format!("data: {number}"));
     // The socket is not connected to anyone: every reply says where it goes.
     socket.send_to(number.to_string().as_bytes(), client)?;
     Ok(())
