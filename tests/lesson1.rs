@@ -69,9 +69,10 @@ fn sends_each_line_with_exactly_one_newline() {
 fn prints_each_reply_after_an_arrow() {
     let server = FakeServer::start(numbered_replies());
     let run = run_client(&server, "one\ntwo\nSTOP\n");
+    // Each reply once: other lines of the program's own may come between them.
     let expected = predicate::str::contains("->: reply 1\n")
-        .and(predicate::str::contains("->: reply 2\n"))
-        .and(predicate::str::contains("1\n").count(1));
+        .count(1)
+        .and(predicate::str::contains("->: reply 2\n").count(1));
     let stdout = run.stdout();
     let in_order = stdout.find("->: reply 1") < stdout.find("->: reply 2");
     if !expected.eval(&stdout) || !in_order {
@@ -396,4 +397,49 @@ fn answers_each_line_before_the_next_prompt() {
             section: "Ending the conversation".into(),
         });
     }
+}
+
+/// A reply holding control characters (a terminal's escape sequences) is printed with them
+/// escaped: the server cannot retitle, clear or overwrite the learner's terminal.
+#[test]
+fn control_characters_in_a_reply_are_shown_escaped() {
+    let mut replies = vec![format!("{}\n", common::TERMINAL_ATTACK).into_bytes()].into_iter();
+    let server = FakeServer::start(move |_| match replies.next() {
+        Some(reply) => Answer::Reply(reply),
+        None => Answer::Silence,
+    });
+    let run = run_client(&server, "hello\nSTOP\n");
+    let did = format!(
+        "typed \"hello\"; the server answered {}",
+        shown(format!("{}\n", common::TERMINAL_ATTACK).as_bytes())
+    );
+    if !run.stdout().lines().any(common::shows_the_attack) {
+        LESSON.fail(
+            Problem {
+                check: "a reply with control characters is still printed".into(),
+                did,
+                expected: "a line \"->: evil...pwned...end\", its control characters escaped"
+                    .into(),
+                got: format!("the output {}", shown(&run.seen.stdout)),
+                hint: "print every reply, through netkit::printable(&reply).".into(),
+                section: "Reading the reply".into(),
+            },
+            &run.seen,
+        );
+    }
+    common::check_peer_text_escaped(&LESSON, &run.seen, &did, "Reading the reply");
+}
+
+/// When nobody reads the client's output any more (`lesson1 HOST:PORT | head -1`), the client
+/// ends with one error line and status 1, without a panic.
+#[test]
+fn a_lost_stdout_ends_the_client_with_status_1() {
+    let server = FakeServer::start(numbered_replies());
+    common::check_client_survives_stdout_gone(
+        &LESSON,
+        server.address(),
+        "hello\n",
+        "world\n",
+        "The prompt",
+    );
 }

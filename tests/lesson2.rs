@@ -51,20 +51,30 @@ fn ask(server: &mut Running, peer: &mut Peer, line: &[u8]) -> Vec<u8> {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` then `Z` or `+HH:MM` / `-HH:MM`: RFC 3339 at seconds precision.
+/// RFC 3339 lets `T` and `Z` be written in lower case too, and `-00:00` is its way to say
+/// "UTC, local offset unknown": all valid.
 fn is_rfc3339_in_seconds(text: &str) -> bool {
     let shape = |pattern: &str, text: &str| {
         pattern.len() == text.len()
             && pattern.bytes().zip(text.bytes()).all(|(p, t)| match p {
                 b'9' => t.is_ascii_digit(),
                 b'+' => t == b'+' || t == b'-',
+                b'T' | b'Z' => t.eq_ignore_ascii_case(&p),
                 _ => p == t,
             })
     };
     match text.get(19..) {
-        Some("Z") => shape("9999-99-99T99:99:99Z", text),
+        Some("Z" | "z") => shape("9999-99-99T99:99:99Z", text),
         Some(_) => shape("9999-99-99T99:99:99+99:99", text),
         None => false,
     }
+}
+
+/// A reply line's text: without its `\n`, or `\r\n` (SPEC.md accepts both endings).
+fn line_text(reply: &[u8]) -> String {
+    let text = String::from_utf8_lossy(reply);
+    let text = text.strip_suffix('\n').unwrap_or(&text);
+    text.strip_suffix('\r').unwrap_or(text).to_string()
 }
 
 /// The first line is `Listening on <ip>:<port>` with the real port, on 127.0.0.1 for a bare
@@ -84,25 +94,29 @@ fn prints_the_real_address_it_listens_on() {
 fn replies_with_the_current_time_in_rfc3339() {
     let (mut server, address) = start_server();
     let mut peer = connect(&mut server, address);
+    // The server reads its clock between these two moments: the reply must say so, in whole
+    // seconds (cut, or rounded up). No other margin: a slow machine only widens the window.
+    let before = Local::now();
     let reply = ask(&mut server, &mut peer, b"hello\n");
-    let text = String::from_utf8_lossy(&reply)
-        .trim_end_matches('\n')
-        .to_string();
+    let after = Local::now();
+    let text = line_text(&reply);
     let parsed: Option<DateTime<FixedOffset>> = is_rfc3339_in_seconds(&text)
         .then(|| DateTime::parse_from_rfc3339(&text).ok())
         .flatten();
-    let now = Local::now();
     let current = parsed.is_some_and(|time| {
-        (time.timestamp() - now.timestamp()).abs() <= 5
-            && time.offset().local_minus_utc() == now.offset().local_minus_utc()
+        (before.timestamp()..=after.timestamp() + 1).contains(&time.timestamp())
+            && time.offset().local_minus_utc() == after.offset().local_minus_utc()
     });
     if !current {
         server.fail(Problem {
             check: "the reply is the current local time in RFC 3339, in whole seconds".into(),
             did: "sent \"hello\\n\"".into(),
             expected: format!(
-                "a line like \"{}\\n\" (now, with the local offset)",
-                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                "a line like \"{}\\n\": the time between sending and receiving (from {} to {}), \
+                 with the local offset",
+                after.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                before.format("%H:%M:%S"),
+                after.format("%H:%M:%S")
             ),
             got: shown(&reply),
             hint: "Local::now().to_rfc3339_opts(SecondsFormat::Secs, true), computed for \
@@ -114,6 +128,7 @@ fn replies_with_the_current_time_in_rfc3339() {
 }
 
 /// Each line received is printed as `-> <line>`, bytes that are not UTF-8 shown as `�`.
+/// Lines of the server's own (`client 127.0.0.1:50000 connected`) may come between them.
 #[test]
 fn prints_each_line_it_receives() {
     let (mut server, address) = start_server();
@@ -122,22 +137,86 @@ fn prints_each_line_it_receives() {
     ask(&mut server, &mut peer, b"caf\xe9\r\n");
     let expected = ["-> hello", "-> caf\u{fffd}"];
     for want in expected {
-        match server.read_line(STEP) {
-            Ok(line) if line == want => {}
-            got => server.fail(Problem {
+        if let Err(waited) = server.read_line_matching(|line| line == want, STEP) {
+            server.fail(Problem {
                 check: "every received line is printed as `-> <line>`".into(),
                 did: "sent \"hello\\n\" and \"caf\\xe9\\r\\n\" (not UTF-8, Windows ending)".into(),
-                expected: format!("the line {}", shown(want.as_bytes())),
-                got: match got {
-                    Ok(line) => format!("the line {}", shown(line.as_bytes())),
-                    Err(_) => "no such line".into(),
+                expected: format!(
+                    "the line {}, after the lines before it",
+                    shown(want.as_bytes())
+                ),
+                got: match waited {
+                    harness::Waited::TimedOut => {
+                        format!("no such line within {} s", STEP.as_secs())
+                    }
+                    harness::Waited::Ended => "no such line before the output ended".into(),
                 },
                 hint: "netkit::read_line gives the text without \\r\\n, bad bytes as �; \
-                       print it with println!(\"-> {text}\")."
+                       print it with netkit::log_line(&format!(\"-> {}\", ...))."
                     .into(),
                 section: "Reading lines".into(),
-            }),
+            });
         }
+    }
+}
+
+/// A line holding control characters (a terminal's escape sequences) is printed with them
+/// escaped: a client cannot retitle, clear or overwrite the terminal of the server's user.
+#[test]
+fn control_characters_in_a_line_are_shown_escaped() {
+    let (mut server, address) = start_server();
+    let mut peer = connect(&mut server, address);
+    let line = format!("{}\n", common::TERMINAL_ATTACK);
+    ask(&mut server, &mut peer, line.as_bytes());
+    let did = format!("sent the line {}", shown(line.as_bytes()));
+    common::expect_attack_escaped(&mut server, &did, "Reading lines");
+}
+
+/// With nobody reading its output (`lesson2 0 | head -1`, then a client), the server goes on
+/// answering without its log, and STOP still ends it with status 0: no panic.
+#[test]
+fn goes_on_serving_when_its_output_is_gone() {
+    let mut server = Running::start_with_stdout_gone_after(LESSON, &["0"], 1);
+    let address = server.listening_address("Listening");
+    let mut peer = connect(&mut server, address);
+    let problem = |got: String| Problem {
+        check: "a server whose output is gone goes on serving, without a panic".into(),
+        did: "ran your server with its stdout read by a program that left after the first line \
+              (as `| head -1`); sent 5 lines, then STOP"
+            .into(),
+        expected: "a reply to each line; no reply to STOP, the connection closed, exit status 0"
+            .into(),
+        got,
+        hint: "println! panics when stdout is gone. A server's log is a courtesy: print it with \
+               netkit::log_line, which drops a line it cannot write."
+            .into(),
+        section: "Listening".into(),
+    };
+    // Several lines: the first write to the closed output may still get through (another
+    // program being started at that moment can hold the pipe for a while).
+    for number in 1..=5 {
+        let reply = peer
+            .send(format!("line {number}\n").as_bytes())
+            .and_then(|()| peer.receive_line());
+        if !matches!(&reply, Ok(line) if line.ends_with(b"\n")) {
+            let got = format!("to line {number}: {}", describe_read(&reply));
+            server.fail(problem(got));
+        }
+    }
+    let after_stop = peer.send(b"STOP\n").and_then(|()| peer.receive_line());
+    let status = server.wait_for_exit(STEP);
+    if !matches!(&after_stop, Ok(rest) if rest.is_empty())
+        || status.and_then(|status| status.code()) != Some(0)
+    {
+        let got = format!(
+            "after STOP: {}; your server {}",
+            describe_read(&after_stop),
+            match status {
+                Some(status) => format!("exited with {status}"),
+                None => "kept running".into(),
+            }
+        );
+        server.fail(problem(got));
     }
 }
 
@@ -257,7 +336,7 @@ fn a_line_over_64_kib_is_refused_without_a_crash() {
     let _ = sending.join();
     let status = server.wait_for_exit(STEP);
     let stderr = server.stderr();
-    let refused = matches!(&reply, Ok(line) if line == b"ERROR line too long\n");
+    let refused = matches!(&reply, Ok(line) if line.ends_with(b"\n") && line_text(line) == "ERROR line too long");
     if !refused || stderr.contains("panicked") {
         server.fail(Problem {
             check: "a line over 64 KiB is refused, the server does not crash".into(),

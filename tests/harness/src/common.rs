@@ -11,11 +11,11 @@
 //! test the usual way, with [`Lesson::fail`] or [`Running::fail`].
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
 
-use crate::{Finished, Lesson, Peer, Problem, Running, STEP, run_to_end, shown};
+use crate::{Finished, Lesson, Peer, Problem, Running, STEP, Seen, Waited, run_to_end, shown};
 
 /// Which end of the conversation the lesson's program plays (from the course crate, where
 /// `course.toml` uses it too): for the words of a report ("your client", "your server") and
@@ -23,23 +23,26 @@ use crate::{Finished, Lesson, Peer, Problem, Running, STEP, run_to_end, shown};
 pub use course::{Role, Transport};
 
 /// Command lines every client must refuse with a usage error (SPEC.md): no argument, one
-/// too many, no port, a port that is not a number, a port over 65535.
-pub const BAD_CLIENT_ARGUMENTS: [&[&str]; 5] = [
+/// too many, no port, a port that is not a number, a port over 65535, a port with a sign.
+pub const BAD_CLIENT_ARGUMENTS: [&[&str]; 6] = [
     &[],
     &["127.0.0.1:1", "extra"],
     &["no-port-here"],
     &["localhost:not-a-port"],
     &["localhost:70000"],
+    &["localhost:+5"],
 ];
 
 /// Command lines every server must refuse with a usage error (SPEC.md): no argument, one
-/// too many, a port that is not a number, a port over 65535, a host without a valid port.
-pub const BAD_SERVER_ARGUMENTS: [&[&str]; 5] = [
+/// too many, a port that is not a number, a port over 65535, a host without a valid port, a
+/// port with a sign (`str::parse::<u16>` takes `+5`; a port is digits only).
+pub const BAD_SERVER_ARGUMENTS: [&[&str]; 6] = [
     &[],
     &["1234", "extra"],
     &["not-a-port"],
     &["70000"],
     &["localhost:x"],
+    &["+5"],
 ];
 
 /// Runs the program once with each command line in `cases` (and no input), and fails unless
@@ -239,5 +242,131 @@ pub fn connect(
             hint: hint.into(),
             section: section.into(),
         }),
+    }
+}
+
+/// What a hostile peer sends to take over the learner's terminal: `ESC ] 0 ; ... BEL`
+/// retitles the window, `ESC [2J` clears the screen, a bare `\r` lets it overwrite what was
+/// printed, then a NUL and U+009B (a one-character `ESC [`). The words around them show
+/// whether the text was printed at all.
+pub const TERMINAL_ATTACK: &str = "evil\x1b]0;pwned\x07\x1b[2J\r\0 \u{9b}31m end";
+
+/// Whether a printed line shows the [`TERMINAL_ATTACK`]'s words, escaped or not.
+pub fn shows_the_attack(line: &str) -> bool {
+    line.contains("pwned") && line.contains("end")
+}
+
+/// The control characters (other than `\n` and tab) in a program's output, escaped for a
+/// report: empty when nothing printed could drive a terminal.
+pub fn raw_controls(printed: &[u8]) -> String {
+    String::from_utf8_lossy(printed)
+        .chars()
+        .filter(|&c| c.is_control() && c != '\n' && c != '\t')
+        .map(|c| c.escape_unicode().to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Fails unless the program's output (stdout and stderr, as seen so far) holds no raw control
+/// characters. Call it once the line with the peer's text has been printed: `did` says how
+/// the test sent the [`TERMINAL_ATTACK`].
+pub fn check_peer_text_escaped(lesson: &Lesson, seen: &Seen, did: &str, section: &str) {
+    let raw: String = [raw_controls(&seen.stdout), raw_controls(&seen.stderr)]
+        .into_iter()
+        .filter(|found| !found.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !raw.is_empty() {
+        lesson.fail(
+            Problem {
+                check: "text from the network is printed with its control characters escaped"
+                    .into(),
+                did: did.into(),
+                expected: "the text shown with its control characters escaped (\\x1b, \\r, \\0, \\x9b, ...), \
+                           so that a peer cannot retitle, clear or overwrite your terminal"
+                    .into(),
+                got: format!("these control characters, raw, in the output: {raw}"),
+                hint: "print what came from the network through netkit::printable(&text): it \
+                       shows each control character as an escape, and keeps the rest as it is."
+                    .into(),
+                section: section.into(),
+            },
+            seen,
+        );
+    }
+}
+
+/// Waits (at most [`STEP`]) for a line of `program` that shows the [`TERMINAL_ATTACK`], then
+/// checks that nothing printed holds a raw control character. `did` says how the test sent it.
+pub fn expect_attack_escaped(program: &mut Running, did: &str, section: &str) {
+    let printed = program.read_line_matching(shows_the_attack, STEP);
+    if let Err(waited) = printed {
+        program.fail(Problem {
+            check: "text from the network is printed, its control characters escaped".into(),
+            did: did.into(),
+            expected: "a line showing the text (\"evil ... pwned ... end\"), escaped".into(),
+            got: match waited {
+                Waited::TimedOut => format!("no such line within {} s", STEP.as_secs()),
+                Waited::Ended => "the program closed its output without printing it".into(),
+            },
+            hint: "print the text the peer sent, through netkit::printable(&text).".into(),
+            section: section.into(),
+        });
+    }
+    let seen = program.seen();
+    check_peer_text_escaped(&program.lesson, &seen, did, section);
+}
+
+/// Starts the client against `server` with a stdout that goes away after its first line (as
+/// `lesson1 ... | head -1`), types `first` and waits for that line, then types `then`, and
+/// fails unless the client ends by itself within [`STEP`] with status 1, one line on stderr
+/// and no panic. SPEC.md: "a client ends with status 1".
+pub fn check_client_survives_stdout_gone(
+    lesson: &Lesson,
+    server: SocketAddr,
+    first: &str,
+    then: &str,
+    section: &str,
+) {
+    let mut client = Running::start_with_stdout_gone_after(*lesson, &[&server.to_string()], 1);
+    client.type_text(first.as_bytes());
+    let _ = client.read_line(STEP);
+    // Once the test has that line, the pipe is closed and the client's next output fails.
+    // Almost always: a program that another test is starting at that moment holds a copy of
+    // the pipe until it has started, and the client's write may still get through. So the
+    // test types `then` again until the client ends, each time waiting a little for it.
+    let deadline = Instant::now() + STEP;
+    let mut status = None;
+    while status.is_none() && Instant::now() < deadline {
+        client.type_text(then.as_bytes());
+        status = client.wait_for_exit(Duration::from_millis(200));
+    }
+    let stderr = client.stderr();
+    let one_line = stderr.trim().lines().count() == 1;
+    if status.and_then(|status| status.code()) != Some(1) || !one_line {
+        client.fail(Problem {
+            check: "a client whose output is gone ends with one error line and status 1".into(),
+            did: format!(
+                "ran your client with its stdout read by a program that leaves after one line \
+                 (as `| head -1`), typed {} and then {}",
+                shown(first.as_bytes()),
+                shown(then.as_bytes())
+            ),
+            expected: "one line on stderr such as \"could not write to standard output: broken \
+                       pipe\", then exit status 1, without a panic"
+                .into(),
+            got: match status {
+                Some(status) => format!(
+                    "it exited with {status}, stderr {}",
+                    shown(stderr.as_bytes())
+                ),
+                None => format!("it was still running after {} s", STEP.as_secs()),
+            },
+            hint: "println! and print! panic when stdout is gone. Print with \
+                   netkit::print_line(...)? and write the prompt with write! and flush, \
+                   passing their errors on with ?."
+                .into(),
+            section: section.into(),
+        });
     }
 }

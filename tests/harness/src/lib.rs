@@ -18,7 +18,8 @@
 //! [`running`] (a program running beside the test), [`tcp`] and [`udp`] (the test's own
 //! peers and servers), [`interop`] (netcat and other outside programs), [`common`] (checks
 //! several lessons share), [`protected`] (the checks lessons 6 and 7 share), [`chat`] (a
-//! chat client for lesson 8). Everything is re-exported here, so tests write `harness::Peer`.
+//! chat client for lesson 8), [`timing`] (timing checks that judge the program, not the
+//! machine). Everything is re-exported here, so tests write `harness::Peer`.
 
 use std::time::Duration;
 
@@ -35,6 +36,7 @@ pub mod report;
 pub mod run;
 pub mod running;
 pub mod tcp;
+pub mod timing;
 pub mod udp;
 
 pub use interop::{start_netcat_listener, tool_available};

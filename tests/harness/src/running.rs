@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::process::{Command, ExitStatus};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use process::{Spawned, Stream, Waited};
 
@@ -40,6 +40,24 @@ impl Running {
             Spawned::start_closing_stdout_after(Command::new(lesson.program).args(args), &until)
                 .unwrap_or_else(|error| panic!("could not start {}: {error}", lesson.program));
         Running { lesson, child }
+    }
+
+    /// Waits for the next line on stdout that `wanted` accepts, skipping the others: SPEC.md
+    /// lets a program print lines of its own between the lines it names. Returns the line,
+    /// without its `\n`.
+    pub fn read_line_matching(
+        &mut self,
+        wanted: impl Fn(&str) -> bool,
+        within: Duration,
+    ) -> Result<String, Waited> {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self.read_line(left)?;
+            if wanted(&line) {
+                return Ok(line);
+            }
+        }
     }
 
     /// Waits for the next line on stdout (returned without its `\n`).

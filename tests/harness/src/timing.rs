@@ -1,0 +1,170 @@
+//! # Timing checks that judge the program, not the machine
+//!
+//! A few checks are about time: lesson 3's client waits 2 s before it sends a message again,
+//! and gives up after 3 tries. On a busy machine every program runs late, the test included,
+//! so a fixed bound would blame the learner for a slow machine. A [`LoadMeter`] runs the
+//! test's own timer beside the program: a short wait, again and again, noting how late it
+//! wakes up. The bounds of a timing check widen by what the meter saw, and a check that
+//! fails anyway says when the machine looked busy, so the learner runs it again rather than
+//! hunting a bug that is not there.
+//!
+//! The meter waits on a channel with a deadline, never sleeps: it stops as soon as it is
+//! dropped.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long each of the meter's waits asks for.
+const TICK: Duration = Duration::from_millis(20);
+
+/// From this factor on (a 20 ms wait that took 40 ms or more), a failed timing check says
+/// that the machine looks busy.
+const BUSY_FACTOR: f64 = 2.0;
+
+/// The test's own timer, running beside the program under test until it is dropped.
+pub struct LoadMeter {
+    /// The longest any one wait overshot its deadline, in microseconds.
+    worst_overshoot_us: Arc<AtomicU64>,
+    /// Never used to send: dropping it, with the meter, wakes the meter's thread at once and
+    /// ends it.
+    _stop: Sender<()>,
+}
+
+impl LoadMeter {
+    /// Starts measuring.
+    pub fn start() -> LoadMeter {
+        let worst = Arc::new(AtomicU64::new(0));
+        let (stop, stopped) = mpsc::channel::<()>();
+        let record = Arc::clone(&worst);
+        thread::spawn(move || {
+            loop {
+                let asked_at = Instant::now();
+                match stopped.recv_timeout(TICK) {
+                    Err(RecvTimeoutError::Timeout) => {}
+                    // The meter was dropped: nothing more to measure.
+                    Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+                }
+                let overshoot = asked_at.elapsed().saturating_sub(TICK);
+                let micros = u64::try_from(overshoot.as_micros()).unwrap_or(u64::MAX);
+                record.fetch_max(micros, Ordering::Relaxed);
+            }
+        });
+        LoadMeter {
+            worst_overshoot_us: worst,
+            _stop: stop,
+        }
+    }
+
+    /// The longest the test's own timer woke up late so far: the slack a loaded machine needs.
+    pub fn worst_lateness(&self) -> Duration {
+        Duration::from_micros(self.worst_overshoot_us.load(Ordering::Relaxed))
+    }
+
+    /// How many times as long as asked the slowest of the test's own waits took (1.0: on time).
+    pub fn worst_factor(&self) -> f64 {
+        (TICK + self.worst_lateness()).as_secs_f64() / TICK.as_secs_f64()
+    }
+
+    /// For a failed timing check: `"; your machine looks busy (the test's own timer ran 6×
+    /// late); run it again"` when the test itself ran late, and nothing otherwise.
+    pub fn busy_note(&self) -> String {
+        busy_note_for(self.worst_factor())
+    }
+}
+
+/// How long a program may take for a wait of `nominal` (a timeout, a pause), as the test
+/// measures it from outside.
+///
+/// A timer never fires early, so the lower bound only allows for the test's own clock readings
+/// running late: three quarters of `nominal`, less what the meter saw, and never under half.
+/// On a loaded machine everything runs late, so the upper bound is `nominal` plus a second,
+/// plus twice the worst lateness of the test's own timer.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    pub shortest: Duration,
+    pub longest: Duration,
+}
+
+impl Window {
+    /// The window for a wait of `nominal`, widened by what `meter` has seen so far: build it
+    /// after the waits it judges.
+    pub fn around(nominal: Duration, meter: &LoadMeter) -> Window {
+        let late = meter.worst_lateness();
+        Window {
+            shortest: (nominal * 3 / 4).saturating_sub(late).max(nominal / 2),
+            longest: nominal + Duration::from_secs(1) + late * 2,
+        }
+    }
+
+    /// Whether a measured wait fits.
+    pub fn contains(&self, wait: Duration) -> bool {
+        (self.shortest..=self.longest).contains(&wait)
+    }
+
+    /// `"1.5 s to 3.0 s"`, for a report.
+    pub fn describe(&self) -> String {
+        format!(
+            "{:.1} s to {:.1} s",
+            self.shortest.as_secs_f64(),
+            self.longest.as_secs_f64()
+        )
+    }
+}
+
+/// Waits for a report: `"2.0 s, 2.0 s and 2.1 s"`, or `"none"`.
+pub fn seconds(waits: &[Duration]) -> String {
+    let shown: Vec<String> = waits
+        .iter()
+        .map(|wait| format!("{:.1} s", wait.as_secs_f64()))
+        .collect();
+    match shown.as_slice() {
+        [] => "none".to_string(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The words of [`LoadMeter::busy_note`] for a given factor.
+pub fn busy_note_for(factor: f64) -> String {
+    if factor < BUSY_FACTOR {
+        return String::new();
+    }
+    format!("; your machine looks busy (the test's own timer ran {factor:.0}× late); run it again")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_calm_machine_gets_no_note_and_a_busy_one_does() {
+        assert_eq!(busy_note_for(1.1), "");
+        let note = busy_note_for(6.4);
+        assert!(note.contains("looks busy"), "{note}");
+        assert!(note.contains("6× late"), "{note}");
+    }
+
+    #[test]
+    fn a_window_allows_lateness_but_never_early_timers() {
+        let calm = LoadMeter::start();
+        let window = Window::around(Duration::from_secs(2), &calm);
+        assert!(window.contains(Duration::from_millis(2050)));
+        assert!(!window.contains(Duration::from_millis(100)), "{window:?}");
+        assert!(!window.contains(Duration::from_secs(5)), "{window:?}");
+        assert_eq!(
+            seconds(&[Duration::from_secs(2), Duration::from_millis(2050)]),
+            "2.0 s and 2.0 s"
+        );
+        assert_eq!(seconds(&[]), "none");
+    }
+
+    #[test]
+    fn the_meter_measures_and_stops_when_dropped() {
+        let meter = LoadMeter::start();
+        assert!(meter.worst_factor() >= 1.0);
+        drop(meter);
+    }
+}
