@@ -438,7 +438,7 @@ fn a_lost_stdout_ends_the_client_with_status_1() {
     common::check_client_survives_stdout_gone(
         &LESSON,
         server.address(),
-        "hello\n",
+        ("hello\n", "->: reply 1"),
         "world\n",
         "The prompt",
     );

@@ -176,7 +176,7 @@ fn control_characters_in_a_line_are_shown_escaped() {
 /// answering without its log, and STOP still ends it with status 0: no panic.
 #[test]
 fn goes_on_serving_when_its_output_is_gone() {
-    let mut server = Running::start_with_stdout_gone_after(LESSON, &["0"], 1);
+    let mut server = Running::start_with_stdout_gone_after(LESSON, &["0"], &["\n"]);
     let address = server.listening_address("Listening");
     let mut peer = connect(&mut server, address);
     let problem = |got: String| Problem {

@@ -579,7 +579,7 @@ fn a_lost_stdout_ends_the_client_with_status_1() {
     common::check_client_survives_stdout_gone(
         &LESSON,
         server.address(),
-        "",
+        ("", "The UDP server is"),
         "hello\n",
         "The prompt",
     );

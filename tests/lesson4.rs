@@ -447,7 +447,7 @@ fn control_characters_in_a_datagram_are_shown_escaped() {
 /// answering without its log, and STOP still ends it with status 0: no panic.
 #[test]
 fn goes_on_serving_when_its_output_is_gone() {
-    let mut server = Running::start_with_stdout_gone_after(LESSON, &["0"], 1);
+    let mut server = Running::start_with_stdout_gone_after(LESSON, &["0"], &["\n"]);
     let address = server.listening_address("TODO(1): binding the socket");
     let peer = peer(&mut server, address);
     let problem = |got: String| Problem {

@@ -565,7 +565,7 @@ fn control_characters_in_a_line_are_shown_escaped() {
 /// answering without its log, with a true count, and no client thread panics.
 #[test]
 fn goes_on_serving_when_its_output_is_gone() {
-    let mut server = Running::start_with_stdout_gone_after(LESSON, &["0"], 1);
+    let mut server = Running::start_with_stdout_gone_after(LESSON, &["0"], &["\n"]);
     let address = server.listening_address(LISTENING);
     let problem = |got: String| Problem {
         check: "a server whose output is gone goes on serving, without a panic".into(),

@@ -317,24 +317,27 @@ pub fn expect_attack_escaped(program: &mut Running, did: &str, section: &str) {
     check_peer_text_escaped(&program.lesson, &seen, did, section);
 }
 
-/// Starts the client against `server` with a stdout that goes away after its first line (as
-/// `lesson1 ... | head -1`), types `first` and waits for that line, then types `then`, and
-/// fails unless the client ends by itself within [`STEP`] with status 1, one line on stderr
-/// and no panic. SPEC.md: "a client ends with status 1".
+/// Starts the client against `server`, types `first` and stops reading the client's output
+/// once it has shown `shown` and then its next prompt (as `lesson1 ... | head -1` would stop,
+/// at a moment when the client waits for input). Then types `then`, and fails unless the
+/// client ends by itself within [`STEP`] with status 1, one line on stderr and no panic.
+/// SPEC.md: "a client ends with status 1".
 pub fn check_client_survives_stdout_gone(
     lesson: &Lesson,
     server: SocketAddr,
-    first: &str,
+    (first, shown_first): (&str, &str),
     then: &str,
     section: &str,
 ) {
-    let mut client = Running::start_with_stdout_gone_after(*lesson, &[&server.to_string()], 1);
+    let until = [shown_first, ">> "];
+    let mut client = Running::start_with_stdout_gone_after(*lesson, &[&server.to_string()], &until);
     client.type_text(first.as_bytes());
-    let _ = client.read_line(STEP);
-    // Once the test has that line, the pipe is closed and the client's next output fails.
-    // Almost always: a program that another test is starting at that moment holds a copy of
-    // the pipe until it has started, and the client's write may still get through. So the
-    // test types `then` again until the client ends, each time waiting a little for it.
+    let _ = client.read_until(shown_first, STEP);
+    let _ = client.read_until(">> ", STEP);
+    // Now the pipe is closed and the client's next output fails. Almost always: a program that
+    // another test is starting at that moment holds a copy of the pipe until it has started,
+    // and the client's write may still get through. So the test types `then` again until the
+    // client ends, each time waiting a little for it.
     let deadline = Instant::now() + STEP;
     let mut status = None;
     while status.is_none() && Instant::now() < deadline {
@@ -347,8 +350,9 @@ pub fn check_client_survives_stdout_gone(
         client.fail(Problem {
             check: "a client whose output is gone ends with one error line and status 1".into(),
             did: format!(
-                "ran your client with its stdout read by a program that leaves after one line \
-                 (as `| head -1`), typed {} and then {}",
+                "ran your client with its stdout read by a program that left after {} and the \
+                 next prompt (as `| head -1` does), typed {} and then {}",
+                shown(shown_first.as_bytes()),
                 shown(first.as_bytes()),
                 shown(then.as_bytes())
             ),
