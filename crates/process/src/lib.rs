@@ -19,6 +19,7 @@ use std::ffi::OsString;
 
 pub mod lifeline;
 pub mod ports;
+mod relay;
 mod run;
 mod spawned;
 

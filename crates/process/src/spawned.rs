@@ -4,6 +4,9 @@
 //! guarded by a mutex; a condition variable wakes whoever waits for more. So every wait is
 //! a wait on an event with a deadline (the next bytes, the end of a stream), never a sleep,
 //! and a full pipe can never block the child.
+//!
+//! Longer than 400 lines: the child, its two reader threads and the record they share are one
+//! piece; the relay that closes stdout exactly has a module of its own.
 
 use std::io::{self, Read, Write};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -12,6 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::find;
+use crate::relay::RelayHandle;
 
 /// One of a program's two output streams.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,6 +128,8 @@ pub struct Spawned {
     child: Child,
     stdin: Option<ChildStdin>,
     shared: Arc<Shared>,
+    /// The `cat` its stdout goes through, to be closed exactly (see `relay`).
+    relay: RelayHandle,
 }
 
 impl Spawned {
@@ -163,20 +169,21 @@ impl Spawned {
         if capture.stderr {
             command.stderr(Stdio::piped());
         }
+        let closing = capture.stdout && !close_stdout_after.is_empty();
+        let (relay, relayed) = RelayHandle::wire(command, closing);
         let mut child = command.spawn()?;
         let shared = Arc::new(Shared::default());
-        read_into(
-            child.stdout.take(),
-            Stream::Out,
-            &shared,
-            close_stdout_after,
-        );
-        read_into(child.stderr.take(), Stream::Err, &shared, Vec::new());
+        let stdout = relayed.or_else(|| child.stdout.take());
+        let hang_up = (close_stdout_after, relay.clone());
+        read_into(stdout, Stream::Out, &shared, hang_up);
+        let never = (Vec::new(), RelayHandle::default());
+        read_into(child.stderr.take(), Stream::Err, &shared, never);
         let stdin = child.stdin.take();
         Ok(Spawned {
             child,
             stdin,
             shared,
+            relay,
         })
     }
 
@@ -295,12 +302,20 @@ impl Spawned {
 
     /// The exit status, if the program has ended.
     pub fn status(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().ok().flatten()
+        let status = self.child.try_wait().ok().flatten();
+        if status.is_some() {
+            self.relay.release();
+        }
+        status
     }
 
     /// Whether the program is still running.
     pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        let running = matches!(self.child.try_wait(), Ok(None));
+        if !running {
+            self.relay.release();
+        }
+        running
     }
 
     /// Waits for the program to exit, at most `within`. The standard library cannot wait
@@ -333,6 +348,7 @@ impl Spawned {
         // Errors mean it had already ended: either way it is gone.
         let _ = self.child.kill();
         let _ = self.child.wait();
+        self.relay.stop();
     }
 }
 
@@ -344,12 +360,12 @@ impl Drop for Spawned {
 
 /// Reads `source` to its end in a thread of its own, into `stream`'s record. With no
 /// source (not captured), the stream counts as ended. With texts in `close_after`, reading
-/// stops (and the pipe closes) once each has come, in order.
+/// stops (and the pipe closes, through `relay` if there is one) once each has come, in order.
 fn read_into(
     source: Option<impl Read + Send + 'static>,
     stream: Stream,
     shared: &Arc<Shared>,
-    close_after: Vec<Vec<u8>>,
+    (close_after, relay): (Vec<Vec<u8>>, RelayHandle),
 ) {
     let Some(mut source) = source else {
         shared.lock().of(stream).ended = true;
@@ -377,6 +393,7 @@ fn read_into(
             let hang_up = watching && waiting_for.peek().is_none();
             if hang_up {
                 // Closed before anyone can read the chunk that completed the texts.
+                relay.hang_up(|pause| drop(shared.wait(shared.lock(), Instant::now() + pause)));
                 drop(source);
                 record(&shared, stream, &buffer[..count], true);
                 return;

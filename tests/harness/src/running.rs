@@ -33,13 +33,20 @@ impl Running {
     /// Starts the lesson's program like [`Running::start`], then stops reading its stdout once
     /// it has shown each of `until`, in order (`&["\n"]`: after the first line, as
     /// `lesson5 0 | head -1`). From then on the program's writes to stdout fail ("broken
-    /// pipe"). What it printed before is there for [`Running::read_line`].
+    /// pipe"), every time (see `process`'s relay). What it printed before is there for
+    /// [`Running::read_line`].
     pub fn start_with_stdout_gone_after(lesson: Lesson, args: &[&str], until: &[&str]) -> Running {
         let until: Vec<&[u8]> = until.iter().map(|text| text.as_bytes()).collect();
         let child =
             Spawned::start_closing_stdout_after(Command::new(lesson.program).args(args), &until)
                 .unwrap_or_else(|error| panic!("could not start {}: {error}", lesson.program));
         Running { lesson, child }
+    }
+
+    /// Starts the lesson's program as `program ARGS | head -n 1` would: its first line
+    /// reaches the test, then nobody reads its stdout any more.
+    pub fn start_behind_head(lesson: Lesson, args: &[&str]) -> Running {
+        Running::start_with_stdout_gone_after(lesson, args, &["\n"])
     }
 
     /// Waits for the next line on stdout that `wanted` accepts, skipping the others: SPEC.md
@@ -101,6 +108,11 @@ impl Running {
     /// it a signal, read its memory use).
     pub fn id(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The lesson this program is checked against, for reports made elsewhere.
+    pub fn lesson(&self) -> Lesson {
+        self.lesson
     }
 
     /// Whether the program is still running.
