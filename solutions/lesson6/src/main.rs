@@ -4,14 +4,14 @@
 //! cut, at most `--max-clients` are served at once, Ctrl-C (or SIGTERM) says `BYE` to everyone
 //! before the server exits, and no client ever waits for the terminal.
 //!
-//! ```text
-//! $ cargo run -p lesson6-solution -- --max-clients 3 --idle-timeout 10 1234
-//! Listening on 127.0.0.1:1234
-//! -> hello
-//! ^CShut down: 1 clients served
-//! ```
+// ANCHOR: header
+//! What you will see in this file: a `Read` adapter that turns short timeouts into a deadline
+//! for each line, a flag that every thread looks at, and one thread that does all the printing.
+// ANCHOR_END: header
 
+// ANCHOR: imports
 use std::io::{self, BufReader, ErrorKind, Read, Write};
+// ANCHOR_END: imports
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -22,14 +22,13 @@ use std::time::{Duration, Instant};
 
 use netkit::{Line, Setting};
 
-/// A thread blocked in `read` cannot be woken from outside, so it never waits longer than
-/// this before it looks whether the server is shutting down.
+/// How long a read waits before its thread looks at the clock and the shutdown flag again.
 const TICK: Duration = Duration::from_millis(100);
-/// After Ctrl-C, how long the clients get to receive `BYE` before the server exits anyway.
+/// After Ctrl-C, how long clients get to receive `BYE` before the server exits anyway.
 const GRACE: Duration = Duration::from_secs(1);
-/// Log lines that may wait for the terminal; past that, lines are dropped, not waited for.
+/// Log lines that may wait for the terminal; past that, they are counted, not kept.
 const LOG_BACKLOG: usize = 4096;
-/// How long the logger lets a burst of lines gather before it prints them with one write.
+/// How long the logger lets a burst of lines gather before it prints them in one write.
 const LOG_GATHER: Duration = Duration::from_millis(10);
 
 // ANCHOR: main
@@ -42,41 +41,30 @@ fn main() -> ExitCode {
             Ok(arguments) => arguments,
             Err(usage_error) => return usage_error,
         };
-    let (events, received) = mpsc::sync_channel(LOG_BACKLOG);
+    let (log, received) = mpsc::sync_channel(LOG_BACKLOG);
     let server = Server {
         max_clients: usize::try_from(max_clients).unwrap_or(usize::MAX),
         idle_timeout: Duration::from_secs(idle_seconds),
         client_count: AtomicUsize::new(0),
         served: AtomicUsize::new(0),
         shutting_down: AtomicBool::new(false),
-        events,
+        log,
+        unlogged: AtomicUsize::new(0),
     };
     netkit::exit_with(serve_until_shutdown(&address, Arc::new(server), &received))
-}
-
-/// What the main thread waits for: a line to log, or the signal to shut down.
-enum Event {
-    Log(String),
-    Shutdown,
 }
 
 /// Everything the threads of the server share, behind one `Arc`.
 struct Server {
     max_clients: usize,
     idle_timeout: Duration,
-    /// Clients connected now (lesson 5's count) and clients admitted since the start.
+    /// Clients connected now (lesson 5's count), and clients admitted since the start.
     client_count: AtomicUsize,
     served: AtomicUsize,
     shutting_down: AtomicBool,
-    events: SyncSender<Event>,
-}
-
-impl Server {
-    /// Hands a line to the main thread, which prints it. Never waits: if the terminal fell
-    /// [`LOG_BACKLOG`] lines behind, the line is dropped instead.
-    fn log(&self, line: String) {
-        let _ = self.events.try_send(Event::Log(line));
-    }
+    /// Lines for the main thread to print, and how many found its queue full.
+    log: SyncSender<String>,
+    unlogged: AtomicUsize,
 }
 // ANCHOR_END: main
 
@@ -85,16 +73,17 @@ impl Server {
 fn serve_until_shutdown(
     address: &str,
     server: Arc<Server>,
-    received: &Receiver<Event>,
+    received: &Receiver<String>,
 ) -> Result<(), String> {
     let listener = TcpListener::bind(address)
         .map_err(|error| netkit::error_line(&format!("could not listen on {address}"), &error))?;
     let bound = listener
         .local_addr()
         .map_err(|error| netkit::error_line("could not read the bound address", &error))?;
-    // With its `termination` feature, `ctrlc` catches SIGTERM too, where the system has it.
-    let on_signal = server.events.clone();
-    ctrlc::set_handler(move || drop(on_signal.send(Event::Shutdown)))
+    // The handler only raises the flag that every thread looks at. With its `termination`
+    // feature, `ctrlc` catches SIGTERM too, where the system has it.
+    let signalled = Arc::clone(&server);
+    ctrlc::set_handler(move || signalled.shutting_down.store(true, Relaxed))
         .map_err(|error| format!("could not listen for Ctrl-C: {error}"))?;
     println!("Listening on {bound}");
     let accepting = Arc::clone(&server);
@@ -102,7 +91,9 @@ fn serve_until_shutdown(
         .spawn(move || accept_clients(&listener, &accepting))
         .map_err(|error| netkit::error_line("could not start the accept thread", &error))?;
     // The main thread is the logger: it alone waits for the terminal, never a client thread.
-    while print_log(received, Duration::MAX) {}
+    while !server.shutting_down.load(Relaxed) {
+        print_log(&server, received, TICK);
+    }
     shut_down(&server, received);
     Ok(())
 }
@@ -118,17 +109,19 @@ fn accept_clients(listener: &TcpListener, server: &Arc<Server>) {
                 let line = netkit::error_line("could not accept a client", &error);
                 eprintln!("{line}");
                 // Usually "too many open files": a rest lets clients leave and free some.
-                thread::sleep(Duration::from_millis(100));
+                thread::sleep(TICK);
             }
         }
     }
 }
+// ANCHOR_END: accept_clients
 
 /// Admits a client (counted, in a thread of its own) or refuses it before it costs a thread.
 fn welcome(client: TcpStream, peer: SocketAddr, server: &Arc<Server>) {
     if server.shutting_down.load(Relaxed) {
         return refuse(&client, "BYE\n");
     }
+    // ANCHOR: todo1
     // Only this thread adds to the count, so it cannot grow between this check and the
     // guard: N clients at most, and a refused client is never counted.
     if server.client_count.load(Relaxed) >= server.max_clients {
@@ -141,8 +134,10 @@ fn welcome(client: TcpStream, peer: SocketAddr, server: &Arc<Server>) {
         let line = netkit::error_line(&format!("could not start a thread for {peer}"), &error);
         eprintln!("{line}"); // the unrun closure was dropped: closed and uncounted
     }
+    // ANCHOR_END: todo1
 }
 
+// ANCHOR: refuse
 /// Turns a client away without waiting for it: the accept loop goes straight back to work.
 fn refuse(mut client: &TcpStream, words: &str) {
     let _ = client.write_all(words.as_bytes());
@@ -153,7 +148,7 @@ fn refuse(mut client: &TcpStream, words: &str) {
         while let Ok(1..) = client.read(&mut [0u8; 4096]) {}
     }
 }
-// ANCHOR_END: accept_clients
+// ANCHOR_END: refuse
 
 // ANCHOR: connection_guard
 /// One admitted client. While it exists, the client is counted in `client_count`.
@@ -178,10 +173,10 @@ impl Drop for ConnectionGuard {
 }
 // ANCHOR_END: connection_guard
 
-// ANCHOR: serve_client
 /// The whole life of one client thread: talk, then say the last words, if any.
 fn serve_client(client: &TcpStream, guard: &ConnectionGuard) {
     let server = &guard.server;
+    // ANCHOR: todo2
     // A client that never reads its replies is idle too: a reply that cannot be sent
     // within the idle timeout fails, instead of holding this thread forever.
     let _ = client.set_write_timeout(Some(server.idle_timeout));
@@ -195,16 +190,19 @@ fn serve_client(client: &TcpStream, guard: &ConnectionGuard) {
         // Not a plain drop: that could reset the connection and destroy the words.
         let _ = netkit::send_and_close(client, words);
     }
+    // ANCHOR_END: todo2
 }
 
+// ANCHOR: answer_lines
 /// Reads lines until STOP or the end of the stream, answering each with the current count.
 /// Returns the last words to send, if any; a deadline or the shutdown ends it with an error.
 fn answer_lines(mut client: &TcpStream, server: &Server) -> io::Result<Option<&'static str>> {
-    let deadline = Instant::now() + server.idle_timeout;
+    // No read waits longer than a TICK; `LineDeadline` makes a deadline out of the ticks.
+    client.set_read_timeout(Some(TICK))?;
     let reader = LineDeadline {
         client,
         server,
-        deadline,
+        deadline: Instant::now() + server.idle_timeout,
     };
     let mut requests = BufReader::with_capacity(1024, reader);
     loop {
@@ -215,82 +213,81 @@ fn answer_lines(mut client: &TcpStream, server: &Server) -> io::Result<Option<&'
         };
         // A complete line: the clock starts again for the next one (not for the next byte).
         requests.get_mut().deadline = Instant::now() + server.idle_timeout;
-        server.log(format!("-> {}", netkit::printable(&text)));
+        // Never wait for the terminal: if the log is LOG_BACKLOG lines behind, only count.
+        let logged = format!("-> {}", netkit::printable(&text));
+        if server.log.try_send(logged).is_err() {
+            server.unlogged.fetch_add(1, Relaxed);
+        }
         if netkit::is_stop(&text) {
             return Ok(None);
         }
         client.write_all(format!("{}\n", server.client_count.load(Relaxed)).as_bytes())?;
     }
 }
-// ANCHOR_END: serve_client
+// ANCHOR_END: answer_lines
 
 // ANCHOR: line_deadline
-/// A client's stream that gives up at the deadline of the line being read.
-///
-/// A read timeout alone is not enough: each byte that arrives starts it again, so a client
-/// sending one byte a second would never be cut. Here each read waits only for the time left.
+/// A client's stream that gives up at the deadline of the line being read, or as soon as
+/// the server shuts down.
 struct LineDeadline<'a> {
     client: &'a TcpStream,
     server: &'a Server,
     deadline: Instant,
 }
+// ANCHOR_END: line_deadline
 
 impl Read for LineDeadline<'_> {
     fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        // ANCHOR: todo3
+        // Each turn waits a TICK at most, so a silent client costs a look at the clock and at
+        // the flag ten times a second; a byte that arrives never moves the deadline.
         loop {
             if self.server.shutting_down.load(Relaxed) {
                 return Err(io::Error::other("the server is shutting down"));
             }
-            let left = self.deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            if Instant::now() >= self.deadline {
                 return Err(ErrorKind::TimedOut.into());
             }
-            self.client.set_read_timeout(Some(left.min(TICK)))?;
             match self.client.read(buffer) {
-                // A tick passed without bytes (WouldBlock on Unix, TimedOut on Windows).
+                // A TICK without bytes: WouldBlock on Unix, TimedOut on Windows.
                 Err(error)
                     if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
                 result => return result,
             }
         }
+        // ANCHOR_END: todo3
     }
 }
-// ANCHOR_END: line_deadline
 
-// ANCHOR: shut_down
-/// Stops admitting clients, gives the connected ones [`GRACE`] to receive `BYE`, then prints
+/// Once the flag is up: gives the connected clients [`GRACE`] to receive `BYE`, then prints
 /// the last line. Whatever the clients do, this returns within about [`GRACE`].
-fn shut_down(server: &Server, received: &Receiver<Event>) {
-    server.shutting_down.store(true, Relaxed);
+fn shut_down(server: &Server, received: &Receiver<String>) {
+    // ANCHOR: todo4
     let give_up = Instant::now() + GRACE;
     // Each client thread notices within a TICK, says BYE and lets go of its guard.
     while server.client_count.load(Relaxed) > 0 && Instant::now() < give_up {
-        print_log(received, TICK);
+        print_log(server, received, TICK);
     }
-    print_log(received, Duration::ZERO); // what is still queued comes before the last line
+    print_log(server, received, Duration::ZERO); // what is queued goes before the last line
     let served = server.served.load(Relaxed);
     netkit::log_line(&format!("Shut down: {served} clients served"));
+    // ANCHOR_END: todo4
 }
 
+// ANCHOR: print_log
 /// Waits up to `wait` for a log line, lets a burst gather for [`LOG_GATHER`], and prints it
-/// with one write: waking up for every line would cost more than printing it. Returns false
-/// once the signal to shut down has come.
-fn print_log(received: &Receiver<Event>, wait: Duration) -> bool {
-    let first = match received.recv_timeout(wait) {
-        Ok(Event::Log(line)) => line,
-        Ok(Event::Shutdown) => return false,
-        Err(_) => return true, // nothing came in time
+/// with one write: waking up for every line would cost more than printing it.
+fn print_log(server: &Server, received: &Receiver<String>, wait: Duration) {
+    let Ok(first) = received.recv_timeout(wait) else {
+        return; // nothing came in time
     };
     thread::sleep(LOG_GATHER);
-    let mut lines = vec![first];
-    let mut go_on = true;
-    for event in received.try_iter() {
-        match event {
-            Event::Log(line) => lines.push(line),
-            Event::Shutdown => go_on = false,
-        }
+    let mut lines: Vec<String> = std::iter::once(first).chain(received.try_iter()).collect();
+    // A gap in the log is never silent: lines that found the queue full are counted.
+    let unlogged = server.unlogged.swap(0, Relaxed);
+    if unlogged > 0 {
+        lines.push(format!("({unlogged} lines not logged: queue full)"));
     }
     netkit::log_line(&lines.join("\n"));
-    go_on
 }
-// ANCHOR_END: shut_down
+// ANCHOR_END: print_log

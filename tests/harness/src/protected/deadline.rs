@@ -149,6 +149,19 @@ pub(super) fn judge_cut(
             elapsed.as_secs_f64()
         )
     };
+    let hint = if too_early {
+        "the client was cut before its deadline: a read that waited a short while without \
+         bytes (one turn of a short read timeout) is not the end of the line's time. Look at \
+         the clock, and if the deadline has not passed, wait again."
+            .to_string()
+    } else {
+        format!(
+            "the deadline belongs to the line: set it when the line starts, and make every \
+             read wait only for the time left until it. A read timeout alone starts again \
+             with each byte, so a client that drips bytes is never cut.{}",
+            busy_note(late)
+        )
+    };
     server.fail(Problem {
         check: "a client that does not finish a line in time is cut at the deadline".into(),
         did: format!("started your server with --idle-timeout 1; {did}"),
@@ -157,12 +170,7 @@ pub(super) fn judge_cut(
             (IDLE + SLACK + late).as_secs_f64()
         ),
         got,
-        hint: format!(
-            "the deadline belongs to the line: set it when the line starts, and make every \
-             read wait only for the time left until it. A read timeout alone starts again \
-             with each byte, so a client that drips bytes is never cut.{}",
-            busy_note(late)
-        ),
+        hint,
         section: sections.deadline.into(),
     });
 }

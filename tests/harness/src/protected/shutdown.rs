@@ -30,12 +30,12 @@ pub fn check_shutdown_with_silent_client(lesson: &Lesson, sections: &Sections) {
     let meter = BusyMeter::start();
     let sent = send_signal(&mut server, signal, sections);
     for peer in [&mut talker, &mut silent] {
-        expect_last_words(
+        expect_bye(
             &mut server,
             peer,
-            "BYE\n",
+            sent,
             "sent SIGINT (Ctrl-C) to the server",
-            sections.shutdown,
+            sections,
         );
     }
     drop((talker, silent));
@@ -84,12 +84,12 @@ pub fn check_shutdown_with_client_that_never_reads(lesson: &Lesson, sections: &S
     );
     let meter = BusyMeter::start();
     let sent = send_signal(&mut server, signal, sections);
-    expect_last_words(
+    expect_bye(
         &mut server,
         &mut polite,
-        "BYE\n",
+        sent,
         "sent SIGTERM to the server",
-        sections.shutdown,
+        sections,
     );
     drop(polite);
     expect_graceful_exit(
@@ -133,10 +133,51 @@ pub fn check_shutdown_with_many_clients(lesson: &Lesson, sections: &Sections, co
     let sent = send_signal(&mut server, signal, sections);
     let did = format!("connected {count} clients, then sent SIGINT to the server");
     for peer in &mut peers {
-        expect_last_words(&mut server, peer, "BYE\n", &did, sections.shutdown);
+        expect_bye(&mut server, peer, sent, &did, sections);
     }
     drop(peers);
     expect_graceful_exit(&mut server, sent, &meter, count, &did, sections);
+}
+
+/// Fails unless `peer` is told `BYE`, then a clean close. When it is not, what came instead,
+/// and when, names the likely mistake: silence means the client's thread (or task) never
+/// noticed the shutdown; a close long after the signal, that it was closed only when the
+/// process ended; a close soon after it, that nobody said BYE before closing.
+pub(super) fn expect_bye(
+    server: &mut Running,
+    peer: &mut Peer,
+    sent: Instant,
+    did: &str,
+    sections: &Sections,
+) {
+    /// A correct server says BYE within a tick or so; a wrong one that waits for nothing
+    /// closes about its grace period after the signal.
+    const LATE_CLOSE: Duration = Duration::from_millis(700);
+    let line = peer.receive_line();
+    let after = sent.elapsed();
+    let closed = match &line {
+        Ok(line) => line.is_empty(),
+        Err(error) => error.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    let hint = match &line {
+        Err(error) if crate::is_timeout(error) => {
+            "the client's thread (or task) did not notice the shutdown while it waited for \
+             the client's next line: wait in short turns and look at the shutdown flag \
+             between them (in async code, race the read against the shutdown signal)."
+        }
+        _ if closed && after >= LATE_CLOSE => {
+            "the connection was closed without BYE only when the server exited: the \
+             client's thread (or task) did not notice the shutdown while it waited for a \
+             line. Look at the shutdown flag between short waits, and answer it with BYE."
+        }
+        _ if closed => {
+            "the connection ended without BYE: either the client's thread closed without \
+             saying it, or the server exited before its client threads had said it (wait \
+             for them, up to a grace period, before the last line)."
+        }
+        _ => "say BYE as the very last line to every connected client, then close cleanly.",
+    };
+    expect_line(server, peer, &line, "BYE\n", did, hint, sections.shutdown);
 }
 
 /// Fails unless the server, signalled at `sent`, prints `Shut down: <served> clients

@@ -39,17 +39,34 @@ pub(super) fn parse_count(reply: &std::io::Result<Vec<u8>>) -> Option<usize> {
 
 pub(super) fn ask(server: &mut Running, peer: &mut Peer, sections: &Sections) -> usize {
     let reply = peer.send(QUESTION).and_then(|()| peer.receive_line());
-    match parse_count(&reply) {
-        Some(count) => count,
-        None => server.fail(Problem {
-            check: "every line gets the count as its reply".into(),
-            did: "sent \"how many?\\n\"".into(),
-            expected: "the number of clients connected and \\n, like \"2\\n\"".into(),
-            got: describe_read(&reply),
-            hint: "reply to each line as lesson 5 did, with the count read now.".into(),
-            section: sections.lesson5.into(),
-        }),
+    if let Some(count) = parse_count(&reply) {
+        return count;
     }
+    // What came instead names the mistake better than "reply with the count" would.
+    let (hint, section) = match &reply {
+        Ok(line) if line == b"ERROR idle timeout\n" => (
+            "this client was cut although it had just sent a whole line: the deadline \
+             belongs to the line being read, so it starts again after each complete line.",
+            sections.deadline,
+        ),
+        Ok(line) if line == b"ERROR server full\n" => (
+            "this client was refused although the server was below its cap: refuse only \
+             while --max-clients clients are connected, and count admitted clients only.",
+            sections.cap,
+        ),
+        _ => (
+            "reply to each line as lesson 5 did, with the count read now.",
+            sections.lesson5,
+        ),
+    };
+    server.fail(Problem {
+        check: "every line gets the count as its reply".into(),
+        did: "sent \"how many?\\n\"".into(),
+        expected: "the number of clients connected and \\n, like \"2\\n\"".into(),
+        got: describe_read(&reply),
+        hint: hint.into(),
+        section: section.into(),
+    })
 }
 
 pub(super) fn expect_count(
@@ -158,7 +175,30 @@ pub(super) fn expect_last_words(
     section: &str,
 ) {
     let line = peer.receive_line();
-    if !matches!(&line, Ok(line) if line == words.as_bytes()) {
+    let hint = match &line {
+        Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {
+            "a reset destroyed the line, or it was never sent: write it, then close cleanly \
+             (as netkit::send_and_close does), never with unread bytes."
+        }
+        _ => {
+            "write the last line, then close the connection (BYE to every client on \
+             shutdown, ERROR ... when a client is cut)."
+        }
+    };
+    expect_line(server, peer, &line, words, did, hint, section);
+}
+
+/// Fails unless `line` (already read from `peer`) is `words`, then checks the clean end.
+pub(super) fn expect_line(
+    server: &mut Running,
+    peer: &mut Peer,
+    line: &std::io::Result<Vec<u8>>,
+    words: &str,
+    did: &str,
+    hint: &str,
+    section: &str,
+) {
+    if !matches!(line, Ok(line) if line == words.as_bytes()) {
         server.fail(Problem {
             check: format!(
                 "the server says {} before it closes",
@@ -169,10 +209,8 @@ pub(super) fn expect_last_words(
                 "the line {}, then the end of the stream",
                 shown(words.as_bytes())
             ),
-            got: describe_read(&line),
-            hint: "write the last line, then close the connection (BYE to every client on \
-                   shutdown, ERROR ... when a client is cut)."
-                .into(),
+            got: describe_read(line),
+            hint: hint.into(),
             section: section.into(),
         });
     }
