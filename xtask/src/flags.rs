@@ -125,7 +125,7 @@ pub enum DemoSubject {
 /// The port the guide and the students' commands use, kept across restarts.
 pub const DEMO_PORT: u16 = 1234;
 
-/// `None` everywhere means "the default from course.toml's [bench]".
+/// `None` everywhere means "the default from course.toml's [bench]" (or the scenario's).
 #[derive(Debug, PartialEq, Default)]
 pub struct Bench {
     pub server: Option<BenchServer>,
@@ -135,6 +135,13 @@ pub struct Bench {
     pub message: Option<String>,
     pub hold: Option<usize>,
     pub fan_out: bool,
+    /// Clients that send one byte and stall, while one more keeps asking.
+    pub slowloris: Option<usize>,
+    /// What `{idle}` becomes in a server's arguments (`--idle-timeout {idle}`).
+    pub idle_timeout: Option<u64>,
+    /// Request/reply runs of each server at each level; the median one is shown.
+    pub rounds: Option<u32>,
+    pub no_pin: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -144,6 +151,16 @@ pub enum BenchServer {
     Command(Vec<String>),
     /// `HOST:PORT`, checked to be loopback by the bench.
     Address(String),
+    /// Several servers, measured one after the other, side by side in one table.
+    Compare(Vec<Contender>),
+}
+
+/// One server of `--compare`.
+#[derive(Debug, PartialEq, Clone, Copy)]
+pub enum Contender {
+    Lesson(u32),
+    /// The Go original, `concTCP.go`, built with `go build`.
+    Go,
 }
 
 /// Who a command is for, which groups the overview.
@@ -454,14 +471,24 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "bench",
-        synopsis: "[--lesson N | --server-cmd CMD | --addr HOST:PORT] [OPTIONS]",
+        synopsis: "[--lesson N | --server-cmd CMD | --addr HOST:PORT | --compare N,...] [OPTIONS]",
         about: "Load a server over loopback: replies per second and latency with N connections, \
-                or K idle connections held at once. Defaults come from course.toml's [bench].",
+                K idle connections held at once, clients that stall mid-line (slowloris), or \
+                a chat room's fan-out. \
+                With --compare, several servers one after the other, in one table. A server \
+                the bench starts is pinned to CPU 0 and the bench to the others (Linux, \
+                taskset). Defaults come from course.toml's [bench].",
         options: &[
             valued(
                 "--lesson",
                 "N",
                 "build lessonN-solution in release mode and start it",
+            ),
+            valued(
+                "--compare",
+                "N,...",
+                "measure several servers side by side: lesson numbers, and `go` for the Go \
+                 original concTCP.go (built with `go build` when go is installed)",
             ),
             valued(
                 "--server-cmd",
@@ -492,6 +519,27 @@ pub const COMMANDS: &[Command] = &[
                  10,100,1000): lines delivered per second and delivery latency, one sender \
                  and all sending; then the memory with clients that never read",
             ),
+            valued(
+                "--slowloris",
+                "N",
+                "N clients send one byte and stall while one more asks every 10 ms; its \
+                 latency, the server's threads and the stalled clients still open, each second",
+            ),
+            valued(
+                "--idle-timeout",
+                "SECS",
+                "what `{idle}` becomes in a lesson's bench_args (default 60; 5 with --slowloris)",
+            ),
+            valued(
+                "--rounds",
+                "R",
+                "request/reply: R runs of each server at each level, the median one shown \
+                 (default 1)",
+            ),
+            flag(
+                "--no-pin",
+                "do not pin the server and the bench to separate CPUs",
+            ),
         ],
         audience: Audience::Instructors,
         parse: parse_bench,
@@ -503,10 +551,11 @@ fn parse_bench(args: &mut Args) -> Result<Task, String> {
     let lesson = args.value("--lesson");
     let command = args.value("--server-cmd");
     let address = args.value("--addr");
-    bench.server = match (lesson, command, address) {
-        (None, None, None) => None,
-        (Some(lesson), None, None) => Some(BenchServer::Lesson(lesson_number(&lesson)?)),
-        (None, Some(command), None) => {
+    let compare = args.value("--compare");
+    bench.server = match (lesson, command, address, compare) {
+        (None, None, None, None) => None,
+        (Some(lesson), None, None, None) => Some(BenchServer::Lesson(lesson_number(&lesson)?)),
+        (None, Some(command), None, None) => {
             let words: Vec<String> = command.split_whitespace().map(String::from).collect();
             if !words.iter().any(|word| word.contains("{port}")) {
                 return Err(format!(
@@ -516,8 +565,9 @@ fn parse_bench(args: &mut Args) -> Result<Task, String> {
             }
             Some(BenchServer::Command(words))
         }
-        (None, None, Some(address)) => Some(BenchServer::Address(address)),
-        _ => return Err("give one server: --lesson, --server-cmd or --addr".into()),
+        (None, None, Some(address), None) => Some(BenchServer::Address(address)),
+        (None, None, None, Some(list)) => Some(BenchServer::Compare(contenders(&list)?)),
+        _ => return Err("give one server: --lesson, --server-cmd, --addr or --compare".into()),
     };
     if let Some(list) = args.value("--connections") {
         let numbers = list
@@ -555,6 +605,43 @@ fn parse_bench(args: &mut Args) -> Result<Task, String> {
                 .into(),
         );
     }
+    bench.slowloris = match args.number::<usize>("--slowloris")? {
+        Some(0) => return Err("--slowloris 0: a whole number above 0".into()),
+        other => other,
+    };
+    if bench.slowloris.is_some() && (bench.udp || bench.hold.is_some() || bench.fan_out) {
+        return Err(
+            "--slowloris is a TCP scenario of its own: no --udp, --hold or --fan-out".into(),
+        );
+    }
+    bench.idle_timeout = args.number("--idle-timeout")?;
+    if bench.idle_timeout == Some(0) {
+        return Err("--idle-timeout 0: a whole number of seconds above 0".into());
+    }
+    bench.rounds = match args.number::<u32>("--rounds")? {
+        Some(0) => return Err("--rounds 0: a whole number above 0".into()),
+        other => other,
+    };
+    bench.no_pin = args.flag("--no-pin");
     args.no_positionals()?;
     Ok(Task::Bench(bench))
+}
+
+/// `5,6,go`: lesson numbers, and `go` for the Go original.
+fn contenders(list: &str) -> Result<Vec<Contender>, String> {
+    let contenders = list
+        .split(',')
+        .map(str::trim)
+        .map(|word| match word {
+            "go" | "Go" => Ok(Contender::Go),
+            _ => lesson_number(word).map(Contender::Lesson),
+        })
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(|problem| format!("--compare {list}: {problem}"))?;
+    if contenders.len() < 2 {
+        return Err(format!(
+            "--compare {list}: name two servers or more, e.g. --compare 5,6,go"
+        ));
+    }
+    Ok(contenders)
 }

@@ -19,7 +19,8 @@
 //! Only our own programs are used, never `nc`, so the sessions play the same on every
 //! system. Where the book shows a netcat terminal, a plain socket does what netcat does
 //! (send each typed line, show the bytes that come back), so its transcript is exactly what
-//! netcat shows. The sessions themselves are in `transcripts/sessions.rs`.
+//! netcat shows. The sessions themselves are in `transcripts/sessions.rs`; a lesson's longer
+//! scripts may live in a module of their own, such as `transcripts/sessions/protected.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

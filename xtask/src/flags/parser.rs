@@ -261,6 +261,20 @@ mod tests {
             panic!("bench --fan-out parses");
         };
         assert!(fan_out.fan_out && fan_out.server.is_none());
+        let Ok(Task::Bench(bench)) =
+            parsed("bench --compare 5,lesson6,go --slowloris 1000 --no-pin")
+        else {
+            panic!("bench --compare parses");
+        };
+        assert_eq!(
+            bench.server,
+            Some(BenchServer::Compare(vec![
+                Contender::Lesson(5),
+                Contender::Lesson(6),
+                Contender::Go
+            ]))
+        );
+        assert_eq!((bench.slowloris, bench.no_pin), (Some(1000), true));
         assert!(matches!(parsed("watch"), Ok(Task::Watch(_))));
         assert!(matches!(parsed("progress"), Ok(Task::Progress(_))));
         assert!(matches!(parsed("transcripts"), Ok(Task::Transcripts(_))));
@@ -315,6 +329,14 @@ mod tests {
                 "--fan-out measures a chat room over TCP",
             ),
             ("bench --server-cmd x", "{port}"),
+            ("bench --compare 5", "two servers or more"),
+            ("bench --compare 5,java", "`java` is not a lesson number"),
+            ("bench --compare 5,6 --lesson 5", "give one server"),
+            (
+                "bench --slowloris 10 --hold 10",
+                "a TCP scenario of its own",
+            ),
+            ("bench --rounds 0", "--rounds 0"),
             ("hint 1 x", "not a hint number"),
         ] {
             let error = parsed(line).expect_err(line);

@@ -22,7 +22,7 @@ use std::net::TcpStream;
 use std::time::Instant;
 
 use super::request_reply::{mebibytes, percentile};
-use super::server::ServerSpec;
+use super::server::{Launch, ServerSpec};
 
 mod room;
 
@@ -38,6 +38,8 @@ const LONG_TEXT: usize = 1000;
 /// What every run needs: the server to start, and how long to send.
 pub(super) struct FanOut<'a> {
     pub(super) server: &'a ServerSpec,
+    /// Pinning and `{idle}`, as for every server the bench starts.
+    pub(super) launch: &'a Launch,
     pub(super) seconds: f64,
 }
 
@@ -87,7 +89,7 @@ pub(super) fn run(bench: &FanOut, sizes: &[usize]) -> Result<u64, String> {
     let mut idle_memory = None;
     for &clients in sizes {
         for load in [Load::OneSender, Load::AllSending, Load::OneAtATime] {
-            let server = bench.server.start(false)?;
+            let server = bench.server.start(false, bench.launch)?;
             let before = server.resident();
             let room = Room::join(server.address, clients, "c")?;
             if let Load::AllSending = load {
@@ -150,7 +152,7 @@ fn row(cells: [&str; 6]) -> String {
 /// The memory run: `HEARING` clients that read, `DEAF` that never do, and client 0 sending
 /// 1 KiB lines until every deaf client has been cut off (or the time is up).
 fn deaf_clients(bench: &FanOut) -> Result<(), String> {
-    let server = bench.server.start(false)?;
+    let server = bench.server.start(false, bench.launch)?;
     let room = Room::join(server.address, HEARING, "h")?;
     // Joined last, so that each reading client's `* ... left` notices are the cut-offs.
     let deaf: Vec<TcpStream> = (0..DEAF)

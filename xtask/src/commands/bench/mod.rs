@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: a load generator for the lesson servers, or any line-protocol server.
 //!
-//! Two measurements, both over loopback only:
+//! Four measurements, all over loopback only:
 //!
 //! - **request/reply** (the default): N connections, each in a thread of its own, send a line
 //!   and wait for the reply line, again and again for D seconds. Reports replies per second,
@@ -10,10 +10,20 @@
 //! - **hold** (`--hold K`): opens K connections that stay idle, then makes every one of them do
 //!   one round trip. Reports how many succeeded and how long connecting them all took. Then it
 //!   closes them all and asks from one new connection: a counting server (lesson 5) that
-//!   uncounts its clients answers `1`.
+//!   uncounts its clients answers `1`. Meanwhile it watches the server's CPU for two seconds
+//!   while every connection is idle: a server that polls its idle connections pays for it.
+//! - **slowloris** (`--slowloris N`): N connections each send one byte of a line and then
+//!   nothing, while one more asks every 10 ms; each second, that client's latency and the
+//!   stalled connections the server still holds (see [`slowloris`]).
 //! - **fan-out** (`--fan-out`): a chat room of N clients speaking lesson 8's protocol, one
 //!   sender or all sending: lines delivered per second, delivery latency, and the server's
 //!   memory with clients that never read (see [`fan_out`]).
+//!
+//! `--compare 5,6,go` runs the chosen measurement against several servers, one after the
+//! other, and prints one Markdown table with the conditions of the run (see [`compare`]);
+//! `go` is the Go original, built from the guide's `concTCP.go` when it and `go` are there
+//! ([`go`]). A server the bench starts is pinned to CPU 0 and the bench to the others
+//! ([`pin`]), and `{idle}` in a lesson's `bench_args` becomes `--idle-timeout`.
 //!
 //! When the bench starts the server itself (`--lesson N` or `--server-cmd`), it also reports
 //! the server's peak memory (`VmHWM`), its thread count and its CPU time, read from
@@ -49,16 +59,20 @@ use std::time::Duration;
 use course::{Course, Role, Transport};
 use xtask::Error;
 
-use crate::flags::{self, BenchServer};
+use crate::flags::{self, BenchServer, Contender};
 
+mod compare;
 mod connection;
 mod fan_out;
 mod files;
+mod go;
 mod hold;
+mod pin;
 mod request_reply;
 mod server;
+mod slowloris;
 
-use server::ServerSpec;
+use server::{Launch, ServerSpec};
 
 /// Connections opened before a round trip proves the server has accepted them all. Below
 /// the 128 places of a Rust listener's queue.
@@ -71,15 +85,33 @@ const SPARE_FILES: u64 = 64;
 const CHAT_LESSON: u32 = 8;
 /// The room sizes of `--fan-out` when `--connections` is not given.
 const FAN_OUT_SIZES: [usize; 3] = [10, 100, 1000];
+/// The idle timeout (`{idle}` in a lesson's bench_args) of a slowloris run, and otherwise.
+const SLOWLORIS_IDLE: u64 = 5;
+const IDLE: u64 = 60;
 
 /// What to measure, with the defaults of `course.toml`'s `[bench]` filled in.
 struct Options {
-    server: ServerSpec,
+    /// One server, or several side by side (`--compare`).
+    servers: Vec<ServerSpec>,
+    compare: bool,
     connections: Vec<usize>,
     seconds: f64,
     udp: bool,
     message: String,
-    hold: Option<usize>,
+    scenario: Scenario,
+    rounds: u32,
+    idle_timeout: u64,
+}
+
+/// What the connections do.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Scenario {
+    /// Each sends a line and waits for the reply, again and again.
+    RequestReply,
+    /// K idle connections, then one round trip on each.
+    Hold(usize),
+    /// N connections stall mid-line while one more keeps asking.
+    Slowloris(usize),
 }
 
 /// Runs `cargo xtask bench ...` from the workspace root.
@@ -88,9 +120,9 @@ pub fn run(args: &flags::Bench) -> Result<(), Error> {
     if args.fan_out {
         return fan_out(&course, args);
     }
-    let needed_files = match args.hold {
-        Some(hold) => hold as u64,
-        None => args
+    let needed_files = match (args.hold, args.slowloris) {
+        (Some(count), _) | (None, Some(count)) => count as u64 + 1,
+        (None, None) => args
             .connections
             .as_ref()
             .unwrap_or(&course.bench.connections)
@@ -103,35 +135,49 @@ pub fn run(args: &flags::Bench) -> Result<(), Error> {
         return Ok(status?);
     }
     let mut options = options(&course, args)?;
-    options.server.build()?;
-    let label = options.server.label();
+    for server in &mut options.servers {
+        server.build()?;
+    }
+    let started_here = options.servers.iter().all(ServerSpec::started_here);
+    let launch = Launch {
+        idle_timeout: options.idle_timeout,
+        cpus: std::thread::available_parallelism().map_or(0, usize::from),
+        pinning: pin::pin_bench(started_here && !args.no_pin),
+    };
+    let labels: Vec<String> = options.servers.iter().map(ServerSpec::label).collect();
     let protocol = if options.udp { "UDP" } else { "TCP" };
-    println!("bench: {label}, {protocol}, loopback");
-    let answered = match options.hold {
-        Some(count) => {
-            let mut running = options.server.start(options.udp)?;
+    println!("bench: {}, {protocol}, loopback", labels.join(" | "));
+    let answered = match (options.scenario, options.compare) {
+        (Scenario::Hold(count), true) => compare::hold(&options, &launch, count)?,
+        (Scenario::Slowloris(count), _) => compare::slowloris(&options, &launch, count)?,
+        (Scenario::RequestReply, true) => compare::request_reply(&options, &launch)?,
+        (Scenario::Hold(count), false) => {
+            let mut running = options.servers[0].start(options.udp, &launch)?;
             let result = hold::hold(running.address, count, &options.message, &mut running);
             running.report_stderr();
-            result?
+            result?.answered
         }
-        None => {
+        (Scenario::RequestReply, false) => {
             request_reply::print_header();
             let mut answered = 0;
             for &connections in &options.connections {
                 // A fresh server for each level, so that one run's memory peak and CPU time
                 // do not carry over into the next.
-                let mut running = options.server.start(options.udp)?;
+                let mut running = options.servers[0].start(options.udp, &launch)?;
                 let result = request_reply::run(&options, connections, &mut running);
                 running.report_stderr();
-                answered += result?;
+                let row = result?;
+                row.print();
+                answered += row.replies;
             }
             answered
         }
     };
     if answered == 0 {
         return Err(format!(
-            "no request got a reply from {label}: is it the right server, \
-                            and does it answer every line?"
+            "no request got a reply from {}: is it the right server, and does it answer \
+             every line?",
+            labels.join(" or ")
         )
         .into());
     }
@@ -156,11 +202,24 @@ fn fan_out(course: &Course, args: &flags::Bench) -> Result<(), Error> {
         Some(BenchServer::Address(text)) => {
             ServerSpec::Running(loopback_address(text).map_err(Error::Usage)?)
         }
+        Some(BenchServer::Compare(_)) => {
+            return Err(Error::Usage(
+                "bench: --fan-out measures one chat server: name it with --lesson, \
+                 --server-cmd or --addr, not --compare"
+                    .into(),
+            ));
+        }
     };
     server.build()?;
+    let launch = Launch {
+        idle_timeout: args.idle_timeout.unwrap_or(IDLE),
+        cpus: std::thread::available_parallelism().map_or(0, usize::from),
+        pinning: pin::pin_bench(server.started_here() && !args.no_pin),
+    };
     println!("bench: {}, chat room over TCP, loopback", server.label());
     let bench = fan_out::FanOut {
         server: &server,
+        launch: &launch,
         seconds: args.seconds.unwrap_or(f64::from(course.bench.seconds)),
     };
     if fan_out::run(&bench, &sizes)? == 0 {
@@ -176,35 +235,88 @@ fn fan_out(course: &Course, args: &flags::Bench) -> Result<(), Error> {
 /// The command line's choices, or course.toml's defaults where it made none.
 fn options(course: &Course, args: &flags::Bench) -> Result<Options, Error> {
     let defaults = &course.bench;
-    let (server, udp) = match &args.server {
-        None => lesson_server(course, defaults.lesson)?,
-        Some(BenchServer::Lesson(number)) => lesson_server(course, *number)?,
-        Some(BenchServer::Command(words)) => (ServerSpec::command(words.clone()), args.udp),
+    let (servers, udp) = match &args.server {
+        None => lesson_server(course, defaults.lesson).map(|(s, udp)| (vec![s], udp))?,
+        Some(BenchServer::Lesson(number)) => {
+            lesson_server(course, *number).map(|(s, udp)| (vec![s], udp))?
+        }
+        Some(BenchServer::Command(words)) => (vec![ServerSpec::command(words.clone())], args.udp),
         Some(BenchServer::Address(text)) => (
-            ServerSpec::Running(loopback_address(text).map_err(Error::Usage)?),
+            vec![ServerSpec::Running(
+                loopback_address(text).map_err(Error::Usage)?,
+            )],
             args.udp,
         ),
+        Some(BenchServer::Compare(contenders)) => compared_servers(course, contenders)?,
     };
     let udp = udp || args.udp;
-    if udp && args.hold.is_some() {
+    if udp && (args.hold.is_some() || args.slowloris.is_some()) {
         return Err(Error::Usage(
-            "bench: --hold is for TCP: UDP has no connections to hold".into(),
+            "bench: --hold and --slowloris are for TCP: UDP has no connections".into(),
         ));
     }
+    let scenario = match (args.hold, args.slowloris) {
+        (Some(count), _) => Scenario::Hold(count),
+        (None, Some(count)) => Scenario::Slowloris(count),
+        (None, None) => Scenario::RequestReply,
+    };
+    let idle_timeout = args.idle_timeout.unwrap_or(match scenario {
+        Scenario::Slowloris(_) => SLOWLORIS_IDLE,
+        _ => IDLE,
+    });
+    // A slowloris run lasts past the deadline, long enough to see what follows it.
+    let seconds = match (args.seconds, scenario) {
+        (Some(seconds), _) => seconds,
+        (None, Scenario::Slowloris(_)) => (idle_timeout + 5) as f64,
+        (None, _) => f64::from(defaults.seconds),
+    };
     Ok(Options {
-        server,
+        compare: servers.len() > 1,
+        servers,
         connections: args
             .connections
             .clone()
             .unwrap_or_else(|| defaults.connections.clone()),
-        seconds: args.seconds.unwrap_or(f64::from(defaults.seconds)),
+        seconds,
         udp,
         message: args
             .message
             .clone()
             .unwrap_or_else(|| defaults.message.clone()),
-        hold: args.hold,
+        scenario,
+        rounds: args.rounds.unwrap_or(1),
+        idle_timeout,
     })
+}
+
+/// The servers of `--compare`, in the order given. The Go original is left out, with a
+/// note, where it cannot be built; lessons must be TCP servers.
+fn compared_servers(
+    course: &Course,
+    contenders: &[Contender],
+) -> Result<(Vec<ServerSpec>, bool), Error> {
+    let mut servers = Vec::new();
+    for contender in contenders {
+        match contender {
+            Contender::Lesson(number) => {
+                let (server, udp) = lesson_server(course, *number)?;
+                if udp {
+                    return Err(Error::Usage(format!(
+                        "bench: --compare is for TCP servers; lesson {number} is UDP"
+                    )));
+                }
+                servers.push(server);
+            }
+            Contender::Go => match go::build(&course.root, &server::target_dir().join("bench")) {
+                Ok(program) => servers.push(ServerSpec::Go(program)),
+                Err(why) => println!("bench: leaving the Go original out: {why}"),
+            },
+        }
+    }
+    if servers.is_empty() {
+        return Err("bench: no server left to measure".to_string().into());
+    }
+    Ok((servers, false))
 }
 
 /// A lesson's solution as the server, over the lesson's own transport.
@@ -257,7 +369,8 @@ mod tests {
         let course = xtask::load_course().expect("course.toml loads");
         let defaults = options_for("").expect("no arguments is fine");
         assert_eq!(defaults.connections, course.bench.connections);
-        assert!(defaults.server.label().contains("solution"));
+        assert!(defaults.servers[0].label().contains("solution"));
+        assert!(!defaults.compare);
         let list = options_for("--connections 1,10,100")
             .ok()
             .map(|o| o.connections);

@@ -23,6 +23,59 @@ struct Tally {
     errors: u64,
 }
 
+/// What one request/reply run measured: one row of a table.
+#[derive(Debug, Clone)]
+pub(super) struct Row {
+    pub(super) connections: usize,
+    /// Replies received, and per second.
+    pub(super) replies: usize,
+    pub(super) per_second: f64,
+    /// Round-trip times in nanoseconds.
+    pub(super) p50: Option<u64>,
+    pub(super) p99: Option<u64>,
+    pub(super) p999: Option<u64>,
+    pub(super) errors: u64,
+    /// The server's peak thread count and peak memory (KiB), and its CPU seconds.
+    pub(super) threads: Option<u64>,
+    pub(super) peak_rss: Option<u64>,
+    pub(super) cpu: Option<f64>,
+}
+
+impl Row {
+    /// Server CPU time per reply: unlike replies per second, it hardly depends on what else
+    /// the machine is doing at the time.
+    pub(super) fn cpu_per_reply(&self) -> String {
+        self.cpu
+            .filter(|_| self.replies > 0)
+            .map_or("-".into(), |cpu| {
+                format!("{:.1} µs", cpu * 1e6 / self.replies as f64)
+            })
+    }
+
+    /// The run's two lines, under [`print_header`]'s headings.
+    pub(super) fn print(&self) {
+        let latencies = [self.p50, self.p99, self.p999].map(micros);
+        println!(
+            "{}",
+            client_row(
+                &self.connections.to_string(),
+                &format!("{:.0}", self.per_second),
+                [&latencies[0], &latencies[1], &latencies[2]],
+                &self.errors.to_string(),
+            )
+        );
+        println!(
+            "{}",
+            server_row(
+                &shown(self.threads),
+                &self.peak_rss.map_or("-".into(), mebibytes),
+                &self.cpu.map_or("-".into(), |cpu| format!("{cpu:.2}")),
+                &self.cpu_per_reply(),
+            )
+        );
+    }
+}
+
 /// The column headings of the request/reply table. Each run is two lines, the clients'
 /// view and the server's, so that the table fits 60 columns, a terminal pane on a
 /// projector (a test checks the widest row).
@@ -49,12 +102,11 @@ fn server_row(threads: &str, peak: &str, cpu: &str, per_reply: &str) -> String {
 }
 
 /// One row of the table: `connections` clients at once for the options' duration.
-/// Returns how many replies came.
 pub(super) fn run(
     options: &Options,
     connections: usize,
     server: &mut RunningServer,
-) -> Result<usize, String> {
+) -> Result<Row, String> {
     let mut line = options.message.clone().into_bytes();
     if !options.udp {
         line.push(b'\n');
@@ -120,32 +172,18 @@ pub(super) fn run(
     };
     let (_, peak_rss) = server.threads_and_peak();
     all.latencies.sort_unstable();
-    // Server CPU time per reply: unlike replies per second, it hardly depends on what else
-    // the machine is doing at the time.
-    let replies = all.latencies.len();
-    let cpu_per_reply = cpu.filter(|_| replies > 0).map_or("-".into(), |cpu| {
-        format!("{:.1} µs", cpu * 1e6 / replies as f64)
-    });
-    let latencies = [0.50, 0.99, 0.999].map(|q| micros(percentile(&all.latencies, q)));
-    println!(
-        "{}",
-        client_row(
-            &connections.to_string(),
-            &format!("{:.0}", all.latencies.len() as f64 / elapsed.as_secs_f64()),
-            [&latencies[0], &latencies[1], &latencies[2]],
-            &all.errors.to_string(),
-        )
-    );
-    println!(
-        "{}",
-        server_row(
-            &shown(peak_threads),
-            &peak_rss.map_or("-".into(), mebibytes),
-            &cpu.map_or("-".into(), |cpu| format!("{cpu:.2}")),
-            &cpu_per_reply,
-        )
-    );
-    Ok(replies)
+    Ok(Row {
+        connections,
+        replies: all.latencies.len(),
+        per_second: all.latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50: percentile(&all.latencies, 0.50),
+        p99: percentile(&all.latencies, 0.99),
+        p999: percentile(&all.latencies, 0.999),
+        errors: all.errors,
+        threads: peak_threads,
+        peak_rss,
+        cpu,
+    })
 }
 
 fn spawn_client(
@@ -214,7 +252,7 @@ pub(super) fn percentile(sorted: &[u64], q: f64) -> Option<u64> {
     sorted.get(rank.min(last)).copied()
 }
 
-fn micros(nanos: Option<u64>) -> String {
+pub(super) fn micros(nanos: Option<u64>) -> String {
     match nanos {
         None => "-".into(),
         Some(nanos) if nanos < 10_000_000 => format!("{} µs", nanos / 1000),

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use process::{Capture, Spawned};
 
 use super::files::RAISE_AND_EXEC;
+use super::pin::Pinning;
 
 /// How long a started server has to become ready.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -26,8 +27,21 @@ pub(super) enum ServerSpec {
     },
     /// Start this program with these arguments; `{port}` is replaced by a free port.
     Command(Vec<String>),
+    /// The Go original, built by `go build`: started as `PROGRAM {port}`.
+    Go(PathBuf),
     /// Already running.
     Running(SocketAddr),
+}
+
+/// How every server of a run is started.
+#[derive(Debug, Clone)]
+pub(super) struct Launch {
+    /// What `{idle}` becomes in a server's arguments.
+    pub(super) idle_timeout: u64,
+    /// The machine's CPUs (counted before the bench pinned itself to some of them).
+    pub(super) cpus: usize,
+    /// The CPU the server is pinned to, if any.
+    pub(super) pinning: Option<Pinning>,
 }
 
 impl ServerSpec {
@@ -47,6 +61,7 @@ impl ServerSpec {
         match self {
             ServerSpec::Lesson { package, .. } => package.clone(),
             ServerSpec::Command(words) => words.join(" "),
+            ServerSpec::Go(_) => "Go concTCP".into(),
             ServerSpec::Running(address) => format!("the server at {address}"),
         }
     }
@@ -69,7 +84,12 @@ impl ServerSpec {
         Ok(())
     }
 
-    pub(super) fn start(&self, udp: bool) -> Result<RunningServer, String> {
+    /// Whether the bench starts this server (and so can pin it and read its `/proc`).
+    pub(super) fn started_here(&self) -> bool {
+        !matches!(self, ServerSpec::Running(_))
+    }
+
+    pub(super) fn start(&self, udp: bool, launch: &Launch) -> Result<RunningServer, String> {
         let words: Vec<String> = match self {
             ServerSpec::Running(address) => {
                 return Ok(RunningServer {
@@ -91,12 +111,16 @@ impl ServerSpec {
                     .collect()
             }
             ServerSpec::Command(words) => words.clone(),
+            ServerSpec::Go(program) => vec![program.display().to_string(), "{port}".into()],
         };
         let port = free_port(udp)?;
         let address = SocketAddr::from(([127, 0, 0, 1], port));
         let words: Vec<String> = words
             .iter()
-            .map(|word| word.replace("{port}", &port.to_string()))
+            .map(|word| {
+                word.replace("{port}", &port.to_string())
+                    .replace("{idle}", &launch.idle_timeout.to_string())
+            })
             .collect();
         let Some((program, args)) = words.split_first() else {
             return Err("--server-cmd is empty".into());
@@ -107,12 +131,21 @@ impl ServerSpec {
         let stderr_path = bench_dir.join("server-stderr.log");
         let stderr = File::create(&stderr_path)
             .map_err(|error| format!("could not create {}: {error}", stderr_path.display()))?;
-        let mut command = if cfg!(unix) {
-            let mut command = Command::new("sh");
-            command.arg("-c").arg(RAISE_AND_EXEC).arg(program);
-            command
-        } else {
-            Command::new(program)
+        let mut command = match (&launch.pinning, cfg!(unix)) {
+            (Some(pinning), _) => {
+                let prefix = pinning.server_prefix();
+                let mut command = Command::new(&prefix[0]);
+                command
+                    .args(&prefix[1..])
+                    .args(["sh", "-c", RAISE_AND_EXEC, program]);
+                command
+            }
+            (None, true) => {
+                let mut command = Command::new("sh");
+                command.arg("-c").arg(RAISE_AND_EXEC).arg(program);
+                command
+            }
+            (None, false) => Command::new(program),
         };
         // Its stdout goes nowhere: every server in the comparison prints each line it
         // receives, and a pipe that the bench had to drain would steal CPU from the
@@ -182,20 +215,26 @@ impl RunningServer {
 
     /// `(threads, peak RSS in KiB)` from `/proc/<pid>/status`.
     pub(super) fn threads_and_peak(&self) -> (Option<u64>, Option<u64>) {
-        let Some(status) = self
-            .pid()
+        let status = self.proc_status();
+        (
+            status_field(&status, "Threads:"),
+            status_field(&status, "VmHWM:"),
+        )
+    }
+
+    /// `(threads, RSS now in KiB)` from `/proc/<pid>/status`.
+    pub(super) fn threads_and_rss(&self) -> (Option<u64>, Option<u64>) {
+        let status = self.proc_status();
+        (
+            status_field(&status, "Threads:"),
+            status_field(&status, "VmRSS:"),
+        )
+    }
+
+    fn proc_status(&self) -> String {
+        self.pid()
             .and_then(|pid| fs::read_to_string(format!("/proc/{pid}/status")).ok())
-        else {
-            return (None, None);
-        };
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|number| number.parse::<u64>().ok())
-        };
-        (field("Threads:"), field("VmHWM:"))
+            .unwrap_or_default()
     }
 
     /// Resident memory now (`VmRSS`) in KiB, from `/proc/<pid>/status`.
@@ -253,7 +292,16 @@ impl RunningServer {
     }
 }
 
-fn target_dir() -> PathBuf {
+/// The number after `name` in a `/proc/<pid>/status` text.
+fn status_field(status: &str, name: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(name))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|number| number.parse::<u64>().ok())
+}
+
+pub(super) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("target"))
