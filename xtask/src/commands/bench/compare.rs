@@ -234,14 +234,24 @@ pub(super) fn thousands(number: u64) -> String {
 /// busy machine are not numbers from a quiet one, and a table should say which it is.
 pub(super) fn conditions(launch: &super::server::Launch) -> String {
     let cpus = launch.cpus;
-    let load = fs::read_to_string("/proc/loadavg")
+    let load: Option<f64> = fs::read_to_string("/proc/loadavg")
         .ok()
-        .and_then(|text| text.split_whitespace().next().map(String::from))
-        .map_or(String::new(), |load| {
-            format!(", load average {load} at the start")
-        });
+        .and_then(|text| text.split_whitespace().next()?.parse().ok());
+    let shown = load.map_or(String::new(), |load| {
+        format!(", load average {load:.2} at the start")
+    });
+    // The scheduler shares a core fairly between threads, not between programs: on a busy
+    // machine a server with a thousand threads gets far more of it than one with four.
+    let busy = match load {
+        Some(load) if load > cpus as f64 / 2.0 => {
+            " The machine is busy: other programs share the server's core, and a server with \
+             many threads can get more of it than one with few (Go), so these numbers favour \
+             thread-per-client servers; measure again on a quiet machine."
+        }
+        _ => "",
+    };
     format!(
-        "{cpus} CPUs{load}; {}.",
+        "{cpus} CPUs{shown}; {}.{busy}",
         super::pin::Pinning::describe(launch.pinning.as_ref())
     )
 }
