@@ -528,7 +528,8 @@ pub const COMMANDS: &[Command] = &[
             valued(
                 "--idle-timeout",
                 "SECS",
-                "what `{idle}` becomes in a lesson's bench_args (default 60; 5 with --slowloris)",
+                "what `{idle}` becomes in a lesson's bench_args (default 60; 5 with --slowloris, \
+                 3600 with --hold)",
             ),
             valued(
                 "--rounds",
