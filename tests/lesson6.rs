@@ -90,3 +90,207 @@ fn every_line_reaches_the_log() {
 fn a_line_in_pieces_is_one_line() {
     protected::check_line_in_pieces(&LESSON, &SECTIONS);
 }
+
+// ---------------------------------------------------------------------------------------
+// Going further (book/src/lesson6.md, "Going further"): extensions to write after the
+// lesson. Off by default; run them with `cargo test -p lesson6 -- --ignored`.
+
+use harness::{Peer, Problem, Running, STEP, describe_read};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// The chapter's section for the extensions.
+const GOING_FURTHER: &str = "Going further";
+
+/// Starts the server with `options` and port 0. A server that does not know the option
+/// yet prints its usage and exits: the report then says which extension that is.
+fn start_extended(options: &[&str], extension: &str) -> (Running, SocketAddr) {
+    let args: Vec<&str> = options.iter().copied().chain(["0"]).collect();
+    let mut server = Running::start(LESSON, &args);
+    if server.read_until("Listening on ", STEP).is_err() {
+        server.fail(Problem {
+            check: format!("the server takes the option of the extension: {extension}"),
+            did: format!("started it with {}", args.join(" ")),
+            expected: "the line \"Listening on ...\"".into(),
+            got: "no such line (see its output below)".into(),
+            hint: format!(
+                "this test checks an extension you have not written yet ({extension}); \
+                 `cargo test -p lesson6` runs the lesson's own tests without it."
+            ),
+            section: GOING_FURTHER.into(),
+        });
+    }
+    let rest = server.read_line(STEP).unwrap_or_default();
+    let address = format!("127.0.0.1:{}", rest.trim().rsplit(':').next().unwrap_or(""));
+    match address.parse() {
+        Ok(address) => (server, address),
+        Err(_) => server.fail(Problem {
+            check: "a server first prints the address it listens on".into(),
+            did: format!("started it with {}", args.join(" ")),
+            expected: "\"Listening on 127.0.0.1:<port>\"".into(),
+            got: format!("\"Listening on {}\"", rest.trim()),
+            hint: "print listener.local_addr() as lesson 6 does".into(),
+            section: GOING_FURTHER.into(),
+        }),
+    }
+}
+
+/// Connects a client, or fails the test.
+fn client(server: &mut Running, address: SocketAddr) -> Peer {
+    match Peer::connect(address) {
+        Ok(peer) => peer,
+        Err(error) => server.fail(Problem {
+            check: "the server accepts clients".into(),
+            did: format!("connected to {address}"),
+            expected: "a connection".into(),
+            got: format!("an error: {error}"),
+            hint: "keep accepting in a loop until the shutdown".into(),
+            section: GOING_FURTHER.into(),
+        }),
+    }
+}
+
+/// Sends `line` and fails unless the reply is `expected`.
+fn expect_reply(server: &mut Running, peer: &mut Peer, line: &str, expected: &str, did: &str) {
+    let reply = peer
+        .send(line.as_bytes())
+        .and_then(|()| peer.receive_line());
+    if !matches!(&reply, Ok(got) if got == expected.as_bytes()) {
+        server.fail(Problem {
+            check: format!("the reply to {line:?}"),
+            did: format!("{did}; then sent {line:?}"),
+            expected: format!("{expected:?}"),
+            got: describe_read(&reply),
+            hint: "see the extension's description in the chapter".into(),
+            section: GOING_FURTHER.into(),
+        });
+    }
+}
+
+/// Connects new clients until one is admitted and told `expected`, for at most [`STEP`]: a
+/// server gives a place back a moment after its client leaves, and meanwhile refuses with
+/// `refusal`.
+fn admitted_soon(
+    server: &mut Running,
+    address: SocketAddr,
+    refusal: &str,
+    expected: &str,
+    did: &str,
+) {
+    let give_up = Instant::now() + STEP;
+    loop {
+        let mut peer = client(server, address);
+        let reply = peer.send(b"how many?\n").and_then(|()| peer.receive_line());
+        if matches!(&reply, Ok(got) if got == expected.as_bytes()) {
+            return;
+        }
+        let refused = matches!(&reply, Ok(got) if got == refusal.as_bytes());
+        if !refused || Instant::now() >= give_up {
+            server.fail(Problem {
+                check: "a place given back can be taken again".into(),
+                did: format!("{did}, and asked \"how many?\""),
+                expected: format!("{expected:?} within {} s", STEP.as_secs()),
+                got: describe_read(&reply),
+                hint: "give the place back in the guard's Drop, however the client left".into(),
+                section: GOING_FURTHER.into(),
+            });
+        }
+    }
+}
+
+/// Going further 1: `--max-per-address 2` refuses a third client from the same address with
+/// `ERROR too many connections from your address` (uncounted), and admits one again once a
+/// place of that address is free.
+#[test]
+#[ignore = "going further: a cap per address; run with -- --ignored"]
+fn going_further_a_cap_per_address() {
+    const TOO_MANY: &str = "ERROR too many connections from your address\n";
+    let (mut server, address) = start_extended(&["--max-per-address", "2"], "--max-per-address");
+    let mut first = client(&mut server, address);
+    expect_reply(&mut server, &mut first, "hi\n", "1\n", "connected a client");
+    let mut second = client(&mut server, address);
+    expect_reply(
+        &mut server,
+        &mut second,
+        "hi\n",
+        "2\n",
+        "connected a second",
+    );
+    let mut third = client(&mut server, address);
+    let did = "with 2 clients from 127.0.0.1 connected (--max-per-address 2), a third connected";
+    expect_reply(&mut server, &mut third, "hi\n", TOO_MANY, did);
+    let rest = third.receive_to_end();
+    if !matches!(&rest, Ok(rest) if rest.is_empty()) {
+        server.fail(Problem {
+            check: "the refused client is closed cleanly after its line".into(),
+            did: did.into(),
+            expected: "the end of the stream after the error".into(),
+            got: describe_read(&rest),
+            hint: "refuse it as `refuse` does for a full server".into(),
+            section: GOING_FURTHER.into(),
+        });
+    }
+    let did = "a third client from the same address was refused; the first asked";
+    expect_reply(&mut server, &mut first, "how many?\n", "2\n", did);
+    let _ = second
+        .send(b"STOP\n")
+        .and_then(|()| second.receive_to_end());
+    let did = "the second client sent STOP; a new client from the same address connected";
+    admitted_soon(&mut server, address, TOO_MANY, "2\n", did);
+}
+
+/// Going further 2: the line `STATS` is answered with
+/// `clients <n>, served <k>, refused <r>, timed out <t>`.
+#[test]
+#[ignore = "going further: a STATS command; run with -- --ignored"]
+fn going_further_stats() {
+    let options = ["--max-clients", "2", "--idle-timeout", "1"];
+    let (mut server, address) = start_extended(&options, "the STATS command");
+    let mut first = client(&mut server, address);
+    expect_reply(&mut server, &mut first, "hi\n", "1\n", "connected a client");
+    let mut second = client(&mut server, address);
+    expect_reply(
+        &mut server,
+        &mut second,
+        "hi\n",
+        "2\n",
+        "connected a second",
+    );
+    let mut third = client(&mut server, address);
+    let did = "with 2 clients connected and --max-clients 2, a third connected";
+    expect_reply(&mut server, &mut third, "hi\n", "ERROR server full\n", did);
+    drop(third);
+    let did = "2 clients connected and served, a third refused";
+    let stats = "clients 2, served 2, refused 1, timed out 0\n";
+    expect_reply(&mut server, &mut second, "STATS\n", stats, did);
+    // The first goes silent and is cut after a second; the second keeps asking, which keeps
+    // it within its own deadline, until STATS shows the cut.
+    let stats = "clients 1, served 2, refused 1, timed out 1\n";
+    let give_up = Instant::now() + STEP;
+    let _ = first
+        .stream()
+        .set_read_timeout(Some(std::time::Duration::from_millis(200)));
+    loop {
+        let reply = second.send(b"STATS\n").and_then(|()| second.receive_line());
+        if matches!(&reply, Ok(got) if got == stats.as_bytes()) {
+            return;
+        }
+        if Instant::now() >= give_up {
+            server.fail(Problem {
+                check: "STATS counts the clients cut by the idle timeout".into(),
+                did: "the first client went silent (--idle-timeout 1); the second sent \
+                      \"STATS\\n\" every 200 ms"
+                    .into(),
+                expected: format!("{stats:?} within {} s", STEP.as_secs()),
+                got: describe_read(&reply),
+                hint: "count a cut where the idle timeout's last words are chosen".into(),
+                section: GOING_FURTHER.into(),
+            });
+        }
+        // Waits up to 200 ms for the cut client's last words; then hangs up, so that the
+        // server's polite close ends at once and the client is uncounted.
+        if matches!(first.receive_line(), Ok(line) if !line.is_empty()) {
+            let _ = first.receive_to_end();
+        }
+    }
+}

@@ -166,6 +166,54 @@ const PAIRS: &[Pair] = &[
         book_file: "book/src/lesson8.md",
         book: "Three senders send 200 lines each",
     },
+    Pair {
+        code_file: "solutions/lesson6/src/main.rs",
+        code: "Setting::new(\"--max-clients\", \"N\", 1..=100_000, 1_000);",
+        book_file: "book/src/lesson6.md",
+        book: "`--max-clients N` (1 to 100,000, default 1,000)",
+    },
+    Pair {
+        code_file: "solutions/lesson6/src/main.rs",
+        code: "Setting::new(\"--idle-timeout\", \"SECS\", 1..=86_400, 60);",
+        book_file: "book/src/lesson6.md",
+        book: "`--idle-timeout SECS` (1 to 86,400, default 60)",
+    },
+    Pair {
+        code_file: "solutions/lesson6/src/main.rs",
+        code: "const TICK: Duration = Duration::from_millis(100);",
+        book_file: "book/src/lesson6.md",
+        book: "a timeout of one `TICK` (100 ms)",
+    },
+    Pair {
+        code_file: "solutions/lesson6/src/main.rs",
+        code: "const GRACE: Duration = Duration::from_secs(1);",
+        book_file: "book/src/lesson6.md",
+        book: "waits a `GRACE` of one second at most",
+    },
+    Pair {
+        code_file: "solutions/lesson6/src/main.rs",
+        code: "const LOG_BACKLOG: usize = 4096;",
+        book_file: "book/src/lesson6.md",
+        book: "the queue holds `LOG_BACKLOG` (4,096) lines",
+    },
+    Pair {
+        code_file: "solutions/lesson6/src/main.rs",
+        code: "const LOG_GATHER: Duration = Duration::from_millis(10);",
+        book_file: "book/src/lesson6.md",
+        book: "sleeps `LOG_GATHER` (10 ms)",
+    },
+    Pair {
+        code_file: "tests/harness/src/protected/mod.rs",
+        code: "const SLACK: Duration = Duration::from_millis(1500);",
+        book_file: "book/src/lesson6.md",
+        book: "between 1 and 2.5 seconds after connecting",
+    },
+    Pair {
+        code_file: "tests/harness/src/protected/shutdown.rs",
+        code: "b\"x\\n\".repeat(128 * 1024)",
+        book_file: "book/src/lesson6.md",
+        book: "a client has sent 128 Ki lines",
+    },
 ];
 
 /// Each number the book takes from the code is still the code's.

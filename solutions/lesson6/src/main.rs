@@ -81,7 +81,7 @@ fn serve_until_shutdown(
         .local_addr()
         .map_err(|error| netkit::error_line("could not read the bound address", &error))?;
     // The handler only raises the flag that every thread looks at. With its `termination`
-    // feature, `ctrlc` catches SIGTERM too, where the system has it.
+    // feature, `ctrlc` catches SIGTERM and SIGHUP too, where the system has them.
     let signalled = Arc::clone(&server);
     ctrlc::set_handler(move || signalled.shutting_down.store(true, Relaxed))
         .map_err(|error| format!("could not listen for Ctrl-C: {error}"))?;
