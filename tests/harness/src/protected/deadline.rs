@@ -50,6 +50,43 @@ pub fn check_silent_client_cut(lesson: &Lesson, sections: &Sections) {
         "a silent client was cut by the idle timeout; the client that kept talking asked",
         sections,
     );
+    // By now the talker has been connected for longer than one idle timeout: a deadline per
+    // line keeps it alive for as long as it talks, a deadline per connection would cut it.
+    keep_talking(&mut server, &mut talker, 1, IDLE + IDLE / 2, sections);
+}
+
+/// Asks from `talker` every 200 ms for `how_long`, expecting the count `expected` each time.
+/// Between questions it waits on the talker's own socket, where nothing should arrive.
+fn keep_talking(
+    server: &mut Running,
+    talker: &mut Peer,
+    expected: usize,
+    how_long: Duration,
+    sections: &Sections,
+) {
+    let until = Instant::now() + how_long;
+    while Instant::now() < until {
+        expect_count(
+            server,
+            talker,
+            expected,
+            "a client kept asking every 200 ms for longer than the idle timeout",
+            sections,
+        );
+        let unasked = read_line_within(talker, Duration::from_millis(200));
+        if !matches!(&unasked, Err(error) if crate::is_timeout(error)) {
+            server.fail(Problem {
+                check: "a client that keeps talking is not cut".into(),
+                did: "kept asking every 200 ms, for longer than the idle timeout".into(),
+                expected: "nothing between the replies".into(),
+                got: describe_read(&unasked),
+                hint: "the deadline of a client starts again with each of its lines: a \
+                       client that keeps sending lines is never idle."
+                    .into(),
+                section: sections.deadline.into(),
+            });
+        }
+    }
 }
 
 /// A client that sends one byte every 200 ms, never a newline, is cut at the deadline like a
