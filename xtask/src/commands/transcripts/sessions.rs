@@ -16,7 +16,6 @@ use super::{Programs, SHOWN_PORT, Transcript, normalise, replace_numbers};
 mod chat;
 mod protected;
 use chat::chat_of_three;
-use protected::{idle_client_cut, options_after_the_address, protected_server};
 
 /// A scripted session: which programs it runs, which files it writes, and how it plays.
 pub struct Session {
@@ -32,7 +31,7 @@ const TCP: &[u32] = &[1, 2];
 const UDP: &[u32] = &[3, 4];
 
 /// Every session, in the order the book meets them.
-pub const SESSIONS: [Session; 15] = [
+pub const SESSIONS: [Session; 13] = [
     Session {
         lessons: TCP,
         files: &["tcp-client.txt", "tcp-server.txt"],
@@ -99,23 +98,8 @@ pub const SESSIONS: [Session; 15] = [
     },
     Session {
         lessons: &[6],
-        files: &[
-            "lesson6-server.txt",
-            "lesson6-ada.txt",
-            "lesson6-bob.txt",
-            "lesson6-cy.txt",
-        ],
-        play: protected_server,
-    },
-    Session {
-        lessons: &[6],
-        files: &["lesson6-idle-server.txt", "lesson6-idle-netcat.txt"],
-        play: idle_client_cut,
-    },
-    Session {
-        lessons: &[6],
-        files: &["lesson6-usage.txt"],
-        play: options_after_the_address,
+        files: &protected::FILES,
+        play: protected::play,
     },
     Session {
         lessons: &[8],

@@ -7,12 +7,31 @@
 use super::super::terminal::{TcpNetcat, Terminal};
 use super::super::{Programs, SHOWN_PORT, Transcript, normalise};
 
+/// The files the three sessions write, in the order [`play`] returns them.
+pub(super) const FILES: [&str; 7] = [
+    "lesson6-server.txt",
+    "lesson6-ada.txt",
+    "lesson6-bob.txt",
+    "lesson6-cy.txt",
+    "lesson6-idle-server.txt",
+    "lesson6-idle-netcat.txt",
+    "lesson6-usage.txt",
+];
+
+/// Plays the three sessions, one after the other.
+pub(super) fn play(programs: &Programs) -> Result<Vec<Transcript>, String> {
+    let mut transcripts = protected_server(programs)?;
+    transcripts.extend(idle_client_cut(programs)?);
+    transcripts.extend(options_after_the_address(programs)?);
+    Ok(transcripts)
+}
+
 /// The lesson 6 server with room for two clients: Ada and Bob are admitted, Cy finds the
 /// server full and is not counted, and Ctrl-C says BYE to Ada and Bob before the last line.
 /// Everything happens well within the 3-second idle timeout, so nobody is cut.
 ///
 /// `lesson6-server.txt`, and `lesson6-ada.txt`, `lesson6-bob.txt`, `lesson6-cy.txt`.
-pub(super) fn protected_server(programs: &Programs) -> Result<Vec<Transcript>, String> {
+fn protected_server(programs: &Programs) -> Result<Vec<Transcript>, String> {
     let options = ["--max-clients", "2", "--idle-timeout", "3"];
     let mut server = Terminal::start(
         programs,
@@ -53,7 +72,7 @@ pub(super) fn protected_server(programs: &Programs) -> Result<Vec<Transcript>, S
 /// Ctrl-C stops the server, which has served that one client.
 ///
 /// `lesson6-idle-server.txt` and `lesson6-idle-netcat.txt`.
-pub(super) fn idle_client_cut(programs: &Programs) -> Result<Vec<Transcript>, String> {
+fn idle_client_cut(programs: &Programs) -> Result<Vec<Transcript>, String> {
     let mut server = Terminal::start(
         programs,
         6,
@@ -76,7 +95,7 @@ pub(super) fn idle_client_cut(programs: &Programs) -> Result<Vec<Transcript>, St
 /// Options after the address are a usage error, with the exit status.
 ///
 /// `lesson6-usage.txt`.
-pub(super) fn options_after_the_address(programs: &Programs) -> Result<Vec<Transcript>, String> {
+fn options_after_the_address(programs: &Programs) -> Result<Vec<Transcript>, String> {
     let server = Terminal::start(
         programs,
         6,
