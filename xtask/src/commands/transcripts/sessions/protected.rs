@@ -1,8 +1,8 @@
 //! The sessions of the protected server (lesson 6): a cap, an idle timeout, and Ctrl-C.
 //!
-//! Each ends the server with Ctrl-C ([`Terminal::interrupt`], SIGINT sent with the system's
-//! `kill`), so they play on Unix only, as CI does. The entries that name them are in
-//! `sessions.rs`, with every other session.
+//! The first two end the server with Ctrl-C ([`Terminal::interrupt`], SIGINT sent with the
+//! system's `kill`), so they play on Unix only, as CI does. One entry of `sessions.rs` plays
+//! all three ([`play`]).
 
 use super::super::terminal::{TcpNetcat, Terminal};
 use super::super::{Programs, SHOWN_PORT, Transcript, normalise};
