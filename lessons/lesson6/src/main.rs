@@ -120,7 +120,7 @@ fn welcome(client: TcpStream, peer: SocketAddr, server: &Arc<Server>) {
     // thread of its own that serves it. Can the count grow between your check and the
     // guard? Who else ever adds to it?
     todo!(
-        "TODO(1): admit {peer} ({client:?}) or refuse it: at most {} clients",
+        "TODO(1): admit the client from {peer}, or refuse it: at most {} at once",
         server.max_clients
     )
 }
