@@ -39,6 +39,18 @@ impl Peer {
         Ok(line)
     }
 
+    /// Reads one line, as [`Peer::receive_line`], except that when the deadline passes after
+    /// some bytes of a line have come, it returns those bytes (no `\n` at the end) instead of
+    /// the timeout: a report can then show the reply that never ended ("1" without its `\n`).
+    pub fn receive_reply(&mut self) -> io::Result<Vec<u8>> {
+        let mut line = Vec::new();
+        match self.reader.read_until(b'\n', &mut line) {
+            Err(error) if is_timeout(&error) && !line.is_empty() => Ok(line),
+            Err(error) => Err(error),
+            Ok(_) => Ok(line),
+        }
+    }
+
     /// Waits for the server to close the connection, discarding what it still sends.
     /// Returns what it sent before closing.
     pub fn receive_to_end(&mut self) -> io::Result<Vec<u8>> {
