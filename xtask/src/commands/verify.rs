@@ -7,7 +7,9 @@
 //! - the reference solution, which must pass;
 //! - every wrong program in `tests/fixtures/lessonN/*.diff`, which must fail; the report
 //!   shows the first failing test and its hint, so a reader sees that the hint names the
-//!   actual mistake;
+//!   actual mistake. A mistake that the compiler catches (a missing `move` or `mut`) is a
+//!   fixture whose first line starts with `Does not compile (E0373):`: it must fail to build
+//!   with that error, and the report shows the compiler's first error line;
 //! - every correct program written differently, `tests/fixtures/lessonN/alternatives/*.diff`,
 //!   which must pass: tests that reject a correct program would teach the wrong thing too.
 //!
@@ -48,6 +50,8 @@ const ENOUGH_FIXTURES: usize = 5;
 enum Expect {
     Pass,
     Fail,
+    /// A wrong program that must not compile, with the error code its fixture names.
+    NoBuild,
 }
 
 /// What actually happened to one case.
@@ -55,9 +59,12 @@ enum Expect {
 enum Got {
     Pass,
     Fail,
-    /// Did not compile. Never what we want: a fixture that does not compile proves nothing
-    /// about the tests, and a skeleton that does not compile greets the learner with errors.
+    /// Did not compile. Wanted only for a fixture that says so, with the error it names:
+    /// any other fixture that does not compile proves nothing about the tests, and a skeleton
+    /// that does not compile greets the learner with errors.
     BuildError,
+    /// Did not compile, but not with the error its fixture names.
+    OtherBuildError,
     TimedOut,
 }
 
@@ -70,6 +77,8 @@ struct Case<'a> {
     /// For fixtures, the first line of their file: the mistake they make, or how the
     /// alternative differs.
     about: String,
+    /// For a fixture that must not compile: the compiler's error code, `E0373`.
+    error_code: Option<String>,
 }
 
 /// How one case turned out.
@@ -87,7 +96,9 @@ impl Outcome {
     fn is_surprise(&self) -> bool {
         !matches!(
             (self.expect, self.got),
-            (Expect::Pass, Got::Pass) | (Expect::Fail, Got::Fail)
+            (Expect::Pass, Got::Pass)
+                | (Expect::Fail, Got::Fail)
+                | (Expect::NoBuild, Got::BuildError)
         )
     }
 }
@@ -139,6 +150,7 @@ fn plan<'a>(
             program: read_text(&lesson.skeleton.main_rs())?,
             expect: Expect::Fail,
             about: "the learner's starting point, untouched".into(),
+            error_code: None,
         },
         Case {
             lesson,
@@ -146,6 +158,7 @@ fn plan<'a>(
             program: solution.clone(),
             expect: Expect::Pass,
             about: "the reference solution".into(),
+            error_code: None,
         },
     ];
     let wrong = fixtures(lesson, &lesson.fixtures, &solution, Expect::Fail)?;
@@ -183,15 +196,33 @@ fn fixtures<'a>(
         let program = fixture
             .apply(solution)
             .map_err(|problem| format!("{}: {problem}", path.display()))?;
+        let error_code = compile_error_named(&fixture.about);
         cases.push(Case {
             lesson,
             name,
             program,
-            expect,
+            expect: if error_code.is_some() {
+                Expect::NoBuild
+            } else {
+                expect
+            },
             about: fixture.about,
+            error_code,
         });
     }
     Ok(cases)
+}
+
+/// The error code that a fixture's first line promises, as in `Does not compile (E0373): no
+/// move on the thread's closure`.
+fn compile_error_named(about: &str) -> Option<String> {
+    let code = about
+        .strip_prefix("Does not compile (")?
+        .split(')')
+        .next()?;
+    let is_code =
+        code.len() == 5 && code.starts_with('E') && code[1..].chars().all(|c| c.is_ascii_digit());
+    is_code.then(|| code.to_string())
 }
 
 /// Makes `target/verify-workspace/` a fresh copy of the parts of the workspace that build.
@@ -266,7 +297,15 @@ fn run_case(case: &Case, root: &Path) -> Result<Outcome, String> {
     } else if build.timed_out() {
         (Got::TimedOut, Duration::ZERO)
     } else {
-        (Got::BuildError, Duration::ZERO)
+        let wanted = case
+            .error_code
+            .as_ref()
+            .map(|code| format!("error[{code}]"));
+        let log_text = read_text(&log).unwrap_or_default();
+        match wanted {
+            Some(wanted) if !log_text.contains(&wanted) => (Got::OtherBuildError, Duration::ZERO),
+            _ => (Got::BuildError, Duration::ZERO),
+        }
     };
     Ok(Outcome {
         lesson: case.lesson.number,
@@ -277,4 +316,19 @@ fn run_case(case: &Case, root: &Path) -> Result<Outcome, String> {
         build_time: build.elapsed,
         test_time,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compile_error_named;
+
+    #[test]
+    fn a_fixture_that_must_not_compile_names_its_error() {
+        assert_eq!(
+            compile_error_named("Does not compile (E0373): no `move` on the closure."),
+            Some("E0373".into())
+        );
+        assert_eq!(compile_error_named("Forgets the newline."), None);
+        assert_eq!(compile_error_named("Does not compile (a typo): ..."), None);
+    }
 }

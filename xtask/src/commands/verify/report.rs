@@ -60,6 +60,13 @@ impl Table {
         // A wrong program that failed: which test caught it first, and what it told the
         // learner. (The skeleton's first failure is always "do TODO(1)".)
         let is_fixture = !matches!(outcome.name.as_str(), "skeleton" | "solution");
+        if outcome.expect == Expect::NoBuild && outcome.got == Got::BuildError {
+            // What the learner reads instead of a test's report: the compiler's words.
+            let log = fs::read_to_string(&outcome.log).unwrap_or_default();
+            let indent = " ".repeat(8);
+            let error = first_compile_error(&log).unwrap_or("(no error line found)");
+            println!("{}", wrap(&format!("compiler: {error}"), &indent, WIDTH));
+        }
         if is_fixture && outcome.expect == Expect::Fail && outcome.got == Got::Fail {
             let log = fs::read_to_string(&outcome.log).unwrap_or_default();
             let indent = " ".repeat(8);
@@ -82,6 +89,7 @@ fn expect_word(expect: Expect) -> &'static str {
     match expect {
         Expect::Pass => "pass",
         Expect::Fail => "fail",
+        Expect::NoBuild => "no build",
     }
 }
 
@@ -90,6 +98,7 @@ fn got_word(got: Got) -> &'static str {
         Got::Pass => "pass",
         Got::Fail => "fail",
         Got::BuildError => "build error",
+        Got::OtherBuildError => "other error",
         Got::TimedOut => "timeout",
     }
 }
@@ -137,6 +146,13 @@ pub(super) fn first_failure(log: &str) -> Option<(String, Option<String>)> {
                 .map(|line| line.trim().to_string())
         });
     Some((first, hint))
+}
+
+/// The first `error[E....]: ...` line of a build log.
+fn first_compile_error(log: &str) -> Option<&str> {
+    log.lines()
+        .map(str::trim)
+        .find(|line| line.starts_with("error[E"))
 }
 
 /// `text` in lines of at most `width` characters, each starting with `indent`; further
@@ -206,7 +222,7 @@ pub(super) fn print_summary(
                 })
                 .count()
         };
-        let wrong = count(Expect::Fail);
+        let wrong = count(Expect::Fail) + count(Expect::NoBuild);
         println!(
             "lesson {}: {} of {} cases as expected ({wrong} wrong programs, {} alternatives)",
             lesson.number,
