@@ -12,16 +12,17 @@
 //! -> STOP
 //! ```
 //!
-//! Your task: fill in the three TODOs, in order. After each one, run
-//! `cargo test -p lesson5`: the first failing test tells you what is missing and where the
-//! book explains it (chapter "Lesson 5: a concurrent TCP server").
+//! Your task: fill in the three TODOs, in order. After each one, run `cargo test -p lesson5`:
+//! the first failing test tells you what is missing and where the book explains it (chapter
+//! "A concurrent TCP server"). The comments say what must hold, not how: the design is yours.
 
-use std::io::{self, BufReader, Write};
+use std::io::{self, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize; // TODO(2) needs one more name from here
 use std::thread;
+// TODO(3) needs a trait of `std::io` in scope; the compiler will name it.
 use std::time::Duration;
 
 use netkit::Line;
@@ -44,12 +45,7 @@ fn serve_forever(address: &str) -> Result<(), String> {
     let client_count = Arc::new(AtomicUsize::new(0));
     loop {
         match listener.accept() {
-            Ok((client, peer)) => {
-                // Counted here, before its thread even exists: the next client to connect
-                // is told about this one, however the threads happen to run.
-                let guard = ConnectionGuard::new(&client_count);
-                start_client_thread(client, peer, guard);
-            }
+            Ok((client, peer)) => start_client_thread(client, peer, &client_count),
             Err(error) => rest_after_accept_error(&error),
         }
     }
@@ -68,36 +64,43 @@ fn listen(address: &str) -> Result<TcpListener, String> {
     Ok(listener)
 }
 
-/// One connected client. While it exists, the client is counted in `client_count`.
-#[derive(Debug)]
-struct ConnectionGuard {
-    client_count: Arc<AtomicUsize>,
+/// Counts a new client and serves it in a thread of its own, so that a slow client only ever
+/// blocks itself, and the accept loop is back in `accept` at once.
+fn start_client_thread(client: TcpStream, peer: SocketAddr, client_count: &Arc<AtomicUsize>) {
+    // TODO(1): count this client from the moment it was accepted (`ConnectionGuard::new`),
+    // then serve it (`serve_client`) in a thread of its own, so that this function returns
+    // at once and the accept loop goes back to `accept`: no client may make it wait. If the
+    // system cannot start one more thread, the server must not end: print one error line
+    // (`netkit::error_line`) and go on, and that client must not stay counted.
+    todo!("TODO(1): count {peer} and give it a thread ({client:?}, count {client_count:?})")
 }
 
+// TODO(2): design the guard, the whole type. A `ConnectionGuard` stands for one connected
+// client: making one counts the client, and the client stays counted for exactly as long as
+// its guard exists. When the guard goes away, on whichever thread and however its connection
+// ended (STOP, the end of the stream, an error, a line too long, a panic, or a thread that
+// never started), the client is uncounted. Many threads change the count at the same time,
+// and it must stay exact. Give the struct the fields it needs, write `new` and `count`, and
+// add what runs when a guard goes away.
+#[derive(Debug)]
+struct ConnectionGuard {}
+
 impl ConnectionGuard {
-    /// Counts one more client, and keeps a handle on the counter to uncount it later.
+    /// Counts one more client, and returns the guard that keeps it counted.
+    #[allow(dead_code)] // TODO(1) calls it; delete this line then.
     fn new(client_count: &Arc<AtomicUsize>) -> ConnectionGuard {
-        // TODO(1): count one more client with `client_count.fetch_add(1, Ordering::Relaxed)`,
-        // then return a guard holding its own handle on the counter: `Arc::clone(client_count)`.
-        todo!("TODO(1): add one to the count (now {client_count:?}) and keep an Arc::clone of it")
+        todo!("TODO(2): count one more client in {client_count:?} and return its guard")
     }
 
     /// The number of clients connected right now, this one included.
+    #[allow(dead_code)] // TODO(3) calls it; delete this line then.
     fn count(&self) -> usize {
-        self.client_count.load(Ordering::Relaxed)
+        todo!("TODO(2): how many clients are connected now? ({self:?})")
     }
 }
 
-/// Serves one client in a thread of its own, so that a slow client only ever blocks itself.
-fn start_client_thread(client: TcpStream, peer: SocketAddr, guard: ConnectionGuard) {
-    // TODO(2): start a thread that runs `serve_client(client, peer, guard)`, with a `move`
-    // closure so that the thread owns all three. Use `thread::Builder::new().spawn(...)`: if
-    // it returns an error (no threads left), print it with `netkit::error_line` and go on.
-    todo!("TODO(2): start a thread for client {peer}, moving {client:?} and {guard:?} into it")
-}
-
 /// The whole life of one client thread: talk, then let go of the connection and the guard.
-#[allow(dead_code)] // the thread of TODO(2) calls it; delete this line then.
+#[allow(dead_code)] // the thread of TODO(1) calls it; delete this line then.
 fn serve_client(client: TcpStream, peer: SocketAddr, guard: ConnectionGuard) {
     if let Err(error) = answer_lines(&client, &guard) {
         // A reset or another error ends this client only.
@@ -110,7 +113,7 @@ fn serve_client(client: TcpStream, peer: SocketAddr, guard: ConnectionGuard) {
 }
 
 /// Reads lines until STOP or the end of the stream, answering each with the current count.
-fn answer_lines(mut client: &TcpStream, guard: &ConnectionGuard) -> io::Result<()> {
+fn answer_lines(client: &TcpStream, guard: &ConnectionGuard) -> io::Result<()> {
     // A small read-ahead buffer, as each of possibly thousands of threads has one: with the
     // default 8 KiB, 10,000 clients would pin some 30 MB more memory. Lines are short, and a
     // longer one is still read whole, 1 KiB at a time.
@@ -131,8 +134,9 @@ fn answer_lines(mut client: &TcpStream, guard: &ConnectionGuard) -> io::Result<(
             // No reply: returning ends this thread, which closes only this connection.
             return Ok(());
         }
-        // Read the count now, for each reply: other clients come and go meanwhile.
-        client.write_all(format!("{}\n", guard.count()).as_bytes())?;
+        // TODO(3): reply to this line with the number of clients connected right now, as a
+        // line of its own.
+        todo!("TODO(3): answer {text:?} with the count ({guard:?})")
     }
 }
 
@@ -142,16 +146,4 @@ fn rest_after_accept_error(error: &io::Error) {
     // Usually "too many open files": the client stays queued, so trying again at once would
     // fail at once, a loop burning a core. Resting lets other clients leave and free handles.
     thread::sleep(ACCEPT_PAUSE);
-}
-
-/// The end of a connection, however it ends: STOP, end of stream, error, or even a panic
-/// (panics unwind by default, dropping what each function owned on the way).
-impl Drop for ConnectionGuard {
-    fn drop(&mut self) {
-        // TODO(3): count one client less, with `fetch_sub` on `self.client_count`.
-        todo!(
-            "TODO(3): subtract one from the count (now {:?})",
-            self.client_count
-        )
-    }
 }

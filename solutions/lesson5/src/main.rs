@@ -13,17 +13,19 @@
 //! ```
 //!
 // ANCHOR: header
-//! What you will see in this file: `thread::spawn` with a `move` closure, a counter shared
-//! by all threads in an `Arc<AtomicUsize>`, and a guard whose `Drop` uncounts a client however
-//! its connection ends.
+//! What you will see in this file: a thread per client, started with a `move` closure, a
+//! counter shared by all threads in an `Arc<AtomicUsize>`, and a guard whose `Drop` uncounts
+//! a client however its connection ends.
 // ANCHOR_END: header
 
+// ANCHOR: imports
 use std::io::{self, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
+// ANCHOR_END: imports
 use std::time::Duration;
 
 use netkit::Line;
@@ -49,12 +51,7 @@ fn serve_forever(address: &str) -> Result<(), String> {
     let client_count = Arc::new(AtomicUsize::new(0));
     loop {
         match listener.accept() {
-            Ok((client, peer)) => {
-                // Counted here, before its thread even exists: the next client to connect
-                // is told about this one, however the threads happen to run.
-                let guard = ConnectionGuard::new(&client_count);
-                start_client_thread(client, peer, guard);
-            }
+            Ok((client, peer)) => start_client_thread(client, peer, &client_count),
             Err(error) => rest_after_accept_error(&error),
         }
     }
@@ -76,38 +73,14 @@ fn listen(address: &str) -> Result<TcpListener, String> {
 }
 // ANCHOR_END: listen
 
-// ANCHOR: connection_guard
-/// One connected client. While it exists, the client is counted in `client_count`.
-#[derive(Debug)]
-struct ConnectionGuard {
-    client_count: Arc<AtomicUsize>,
-}
-
-impl ConnectionGuard {
-    /// Counts one more client, and keeps a handle on the counter to uncount it later.
-    fn new(client_count: &Arc<AtomicUsize>) -> ConnectionGuard {
-        // ANCHOR: todo1
-        // `fetch_add` reads, adds and writes back as one indivisible step: two threads can
-        // never both read 4 and both write 5. `Relaxed` is enough because the counter guards
-        // no other data: the ordering arguments are about memory *around* the operation.
-        client_count.fetch_add(1, Ordering::Relaxed);
-        ConnectionGuard {
-            client_count: Arc::clone(client_count),
-        }
-        // ANCHOR_END: todo1
-    }
-
-    /// The number of clients connected right now, this one included.
-    fn count(&self) -> usize {
-        self.client_count.load(Ordering::Relaxed)
-    }
-}
-// ANCHOR_END: connection_guard
-
 // ANCHOR: start_client_thread
-/// Serves one client in a thread of its own, so that a slow client only ever blocks itself.
-fn start_client_thread(client: TcpStream, peer: SocketAddr, guard: ConnectionGuard) {
-    // ANCHOR: todo2
+/// Counts a new client and serves it in a thread of its own, so that a slow client only ever
+/// blocks itself, and the accept loop is back in `accept` at once.
+fn start_client_thread(client: TcpStream, peer: SocketAddr, client_count: &Arc<AtomicUsize>) {
+    // ANCHOR: todo1
+    // Counted here, before its thread even exists: the next client to connect is told about
+    // this one, however the threads happen to run.
+    let guard = ConnectionGuard::new(client_count);
     // `move`: the closure owns all three, so the thread can outlive this function. Without
     // it, `client` and `guard` would still be moved (`serve_client` consumes them), but `peer`
     // is `Copy` and would only be borrowed, which the compiler refuses (E0373).
@@ -120,9 +93,49 @@ fn start_client_thread(client: TcpStream, peer: SocketAddr, guard: ConnectionGua
             netkit::error_line(&format!("could not start a thread for {peer}"), &error)
         );
     }
-    // ANCHOR_END: todo2
+    // ANCHOR_END: todo1
 }
 // ANCHOR_END: start_client_thread
+
+// ANCHOR: connection_guard
+// ANCHOR: todo2
+/// One connected client. While it exists, the client is counted in `client_count`.
+#[derive(Debug)]
+struct ConnectionGuard {
+    // Its own handle on the server's one counter: the guard lives in the client's thread,
+    // which may outlive the function that made it, so it cannot borrow the counter.
+    client_count: Arc<AtomicUsize>,
+}
+
+impl ConnectionGuard {
+    /// Counts one more client, and keeps a handle on the counter to uncount it later.
+    fn new(client_count: &Arc<AtomicUsize>) -> ConnectionGuard {
+        // `fetch_add` reads, adds and writes back as one indivisible step: two threads can
+        // never both read 4 and both write 5. `Relaxed` is enough because the counter guards
+        // no other data: the ordering arguments are about memory *around* the operation.
+        client_count.fetch_add(1, Ordering::Relaxed);
+        ConnectionGuard {
+            client_count: Arc::clone(client_count),
+        }
+    }
+
+    /// The number of clients connected right now, this one included.
+    fn count(&self) -> usize {
+        self.client_count.load(Ordering::Relaxed)
+    }
+}
+
+/// The end of a connection, however it ends: STOP, end of stream, error, or even a panic
+/// (panics unwind by default, dropping what each function owned on the way).
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        // Rust calls this when the guard goes out of scope in the client's thread, or where
+        // the closure that never ran is dropped.
+        self.client_count.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+// ANCHOR_END: todo2
+// ANCHOR_END: connection_guard
 
 // ANCHOR: serve_client
 /// The whole life of one client thread: talk, then let go of the connection and the guard.
@@ -140,7 +153,10 @@ fn serve_client(client: TcpStream, peer: SocketAddr, guard: ConnectionGuard) {
 
 // ANCHOR: answer_lines
 /// Reads lines until STOP or the end of the stream, answering each with the current count.
+// ANCHOR: todo3_signature
 fn answer_lines(mut client: &TcpStream, guard: &ConnectionGuard) -> io::Result<()> {
+    // ANCHOR_END: todo3_signature
+    // ANCHOR: line_loop
     // A small read-ahead buffer, as each of possibly thousands of threads has one: with the
     // default 8 KiB, 10,000 clients would pin some 30 MB more memory. Lines are short, and a
     // longer one is still read whole, 1 KiB at a time.
@@ -161,8 +177,13 @@ fn answer_lines(mut client: &TcpStream, guard: &ConnectionGuard) -> io::Result<(
             // No reply: returning ends this thread, which closes only this connection.
             return Ok(());
         }
+        // ANCHOR_END: line_loop
+        // ANCHOR: todo3
         // Read the count now, for each reply: other clients come and go meanwhile.
+        // `write_all` needs its writer mutably; the writer is the reference `client` itself
+        // (`&TcpStream` implements `Write`), hence `mut client` above.
         client.write_all(format!("{}\n", guard.count()).as_bytes())?;
+        // ANCHOR_END: todo3
     }
 }
 // ANCHOR_END: answer_lines
@@ -176,16 +197,3 @@ fn rest_after_accept_error(error: &io::Error) {
     thread::sleep(ACCEPT_PAUSE);
 }
 // ANCHOR_END: rest_after_accept_error
-
-// ANCHOR: drop_guard
-/// The end of a connection, however it ends: STOP, end of stream, error, or even a panic
-/// (panics unwind by default, dropping what each function owned on the way).
-impl Drop for ConnectionGuard {
-    fn drop(&mut self) {
-        // ANCHOR: todo3
-        // Rust calls this when the guard goes out of scope in the client's thread.
-        self.client_count.fetch_sub(1, Ordering::Relaxed);
-        // ANCHOR_END: todo3
-    }
-}
-// ANCHOR_END: drop_guard
