@@ -77,6 +77,24 @@ const PAIRS: &[Pair] = &[
         book: "with the 1 KiB buffer of `answer_lines`",
     },
     Pair {
+        code_file: "tests/lesson5/whole_server.rs",
+        code: "const CLIENTS: usize = 200;",
+        book_file: "book/src/lesson5.md",
+        book: "200 clients leaving at once",
+    },
+    Pair {
+        code_file: "netkit/src/lib.rs",
+        code: "stream.set_read_timeout(Some(Duration::from_millis(250)))?;",
+        book_file: "book/src/instructor-guide.md",
+        book: "waits up to a quarter of a second for a quiet client",
+    },
+    Pair {
+        code_file: "netkit/src/lib.rs",
+        code: "let give_up = Instant::now() + Duration::from_secs(2);",
+        book_file: "book/src/instructor-guide.md",
+        book: "(two seconds for one that keeps sending)",
+    },
+    Pair {
         code_file: "Cargo.toml",
         code: "rust-version = \"1.85\"",
         book_file: "book/src/introduction.md",
