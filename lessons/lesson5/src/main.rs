@@ -72,7 +72,7 @@ fn start_client_thread(client: TcpStream, peer: SocketAddr, client_count: &Arc<A
     // at once and the accept loop goes back to `accept`: no client may make it wait. If the
     // system cannot start one more thread, the server must not end: print one error line
     // (`netkit::error_line`) and go on, and that client must not stay counted.
-    todo!("TODO(1): count {peer} and give it a thread ({client:?}, count {client_count:?})")
+    todo!("TODO(1): count {peer} and give it a thread (count now {client_count:?}, {client:?})")
 }
 
 // TODO(2): design the guard, the whole type. A `ConnectionGuard` stands for one connected
@@ -89,7 +89,7 @@ impl ConnectionGuard {
     /// Counts one more client, and returns the guard that keeps it counted.
     #[allow(dead_code)] // TODO(1) calls it; delete this line then.
     fn new(client_count: &Arc<AtomicUsize>) -> ConnectionGuard {
-        todo!("TODO(2): count one more client in {client_count:?} and return its guard")
+        todo!("TODO(2): count one more client (now {client_count:?}) and return its guard")
     }
 
     /// The number of clients connected right now, this one included.
