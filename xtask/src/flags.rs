@@ -54,6 +54,7 @@ pub struct Flake {
     pub lessons: Vec<u32>,
     pub runs: u32,
     pub hogs: u32,
+    pub jobs: u32,
 }
 
 #[derive(Debug, PartialEq)]
@@ -254,10 +255,10 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "flake",
-        synopsis: "[N...] [--runs K] [--hog H]",
+        synopsis: "[N...] [--runs K] [--hog H] [--jobs J]",
         about: "Hunt for flaky tests: run the test binaries of the solutions (of lessons N..., \
-                or all) K times each, with H threads burning CPU beside them, and report every \
-                failure with its output.",
+                or all) K times each, J runs at a time, with H threads burning CPU beside them, \
+                and report every failure with its output.",
         options: &[
             valued("--runs", "K", "runs of each test binary (default 20)"),
             valued(
@@ -265,12 +266,19 @@ pub const COMMANDS: &[Command] = &[
                 "H",
                 "CPU-burning threads while they run (default 2)",
             ),
+            valued(
+                "--jobs",
+                "J",
+                "runs of the same binary at once (default 1); more is more load, and faster \
+                 for suites that mostly wait on timeouts",
+            ),
         ],
         audience: Audience::Authors,
         parse: |args| {
             Ok(Task::Flake(Flake {
                 runs: args.number("--runs")?.unwrap_or(20),
                 hogs: args.number("--hog")?.unwrap_or(2),
+                jobs: args.number("--jobs")?.unwrap_or(1),
                 lessons: args.lessons()?,
             }))
         },

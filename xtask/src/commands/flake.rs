@@ -1,10 +1,13 @@
-//! `cargo xtask flake [N...] [--runs K] [--hog H]`: hunts for tests that fail now and then.
+//! `cargo xtask flake [N...] [--runs K] [--hog H] [--jobs J]`: hunts for tests that fail now
+//! and then.
 //!
 //! A test that fails once in a few hundred runs on correct code costs a learner an evening
 //! of hunting a bug that is not there. This builds the test binaries of the reference
 //! solutions (of lessons N..., or all), then runs each one K times in a row, as `cargo test`
 //! would (from the package's folder, with the same `RUST_TEST_THREADS`), while H threads
-//! burn CPU beside them: a busy machine is where timing assumptions break. Every failure is
+//! burn CPU beside them: a busy machine is where timing assumptions break. With `--jobs J`,
+//! J runs of the same binary go at once: more load still, and J times faster for suites
+//! that spend their time waiting on timeouts (lesson 3's retries). Every failure is
 //! reported with the test's own output, and any failure fails the command.
 //!
 //! The solutions pass every test by construction, so whatever fails here is the test's
@@ -14,7 +17,7 @@ use std::hint::black_box;
 use std::io::{IsTerminal, Write};
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -48,8 +51,10 @@ struct Failure {
 pub fn run(args: &flags::Flake) -> Result<(), Error> {
     let course = xtask::load_course()?;
     let lessons = xtask::select(&course, &args.lessons)?;
-    if args.runs == 0 {
-        return Err(Error::Usage("flake: --runs 0 runs nothing".into()));
+    if args.runs == 0 || args.jobs == 0 {
+        return Err(Error::Usage(
+            "flake: --runs 0 or --jobs 0 runs nothing".into(),
+        ));
     }
     let mut cargo_args = vec!["test", "--no-run", "--quiet"];
     for lesson in &lessons {
@@ -75,9 +80,11 @@ pub fn run(args: &flags::Flake) -> Result<(), Error> {
         .collect();
 
     println!(
-        "flake: {} run(s) of each of {} test binaries, {} CPU-burning thread(s) beside them",
+        "flake: {} run(s) of each of {} test binaries, {} at a time, {} CPU-burning \
+         thread(s) beside them",
         args.runs,
         suites.len(),
+        args.jobs,
         args.hogs
     );
     let hogs = Hogs::start(args.hogs);
@@ -87,17 +94,9 @@ pub fn run(args: &flags::Flake) -> Result<(), Error> {
     for suite in &suites {
         let name = format!("{} / {}", suite.lesson.solution.name, suite.target);
         let suite_started = Instant::now();
-        let mut failed = 0;
-        for run in 1..=args.runs {
-            show_progress(&format!(
-                "flake: {name}: run {run} of {}, {failed} failed",
-                args.runs
-            ));
-            if let Some(failure) = run_once(suite, &name, run)? {
-                failed += 1;
-                failures.push(failure);
-            }
-        }
+        let found = run_many(suite, &name, args.runs, args.jobs)?;
+        let failed = found.len() as u32;
+        failures.extend(found);
         clear_progress();
         println!(
             "  {name:<34} {:>5} runs  {failed:>4} failed  {:>7.1} s",
@@ -133,6 +132,45 @@ pub fn run(args: &flags::Flake) -> Result<(), Error> {
         );
     }
     Ok(())
+}
+
+/// Runs a suite `runs` times, `jobs` runs at a time; the failures, in run order.
+fn run_many(suite: &Suite, name: &str, runs: u32, jobs: u32) -> Result<Vec<Failure>, String> {
+    let next_run = AtomicU32::new(1);
+    // Each worker thread's failures, or the error that stopped it.
+    let outcomes: Vec<Result<Vec<Failure>, String>> = thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs.min(runs))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut found = Vec::new();
+                    loop {
+                        let run = next_run.fetch_add(1, Ordering::Relaxed);
+                        if run > runs {
+                            return Ok(found);
+                        }
+                        show_progress(&format!("flake: {name}: run {run} of {runs}"));
+                        if let Some(failure) = run_once(suite, name, run)? {
+                            found.push(failure);
+                        }
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|_| Err("a flake worker thread panicked".into()))
+            })
+            .collect()
+    });
+    let mut failures = Vec::new();
+    for outcome in outcomes {
+        failures.extend(outcome?);
+    }
+    failures.sort_by_key(|failure| failure.run);
+    Ok(failures)
 }
 
 /// Runs a suite once; `Some` with the evidence if it failed.

@@ -188,11 +188,12 @@ mod tests {
             }))
         );
         assert_eq!(
-            parsed("flake 1 --runs 500 --hog=2"),
+            parsed("flake 1 --runs 500 --hog=2 --jobs 4"),
             Ok(Task::Flake(Flake {
                 lessons: vec![1],
                 runs: 500,
-                hogs: 2
+                hogs: 2,
+                jobs: 4
             }))
         );
         assert_eq!(
