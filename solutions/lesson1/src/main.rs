@@ -16,7 +16,9 @@
 //! `write_all`, and reading replies through one `BufReader` kept for the whole conversation.
 // ANCHOR_END: header
 
+// ANCHOR: imports
 use std::io::{self, BufRead, BufReader, Write};
+// ANCHOR_END: imports
 use std::net::TcpStream;
 use std::process::ExitCode;
 
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
 /// The whole conversation: connect, then prompt, send, receive, print, until STOP or the
 /// end of the input.
 fn talk_to(server: &str) -> Result<(), String> {
+    // ANCHOR: todo1
     let stream = connect(server)?;
     // One reader for the whole conversation. A `BufReader` reads ahead: it may already hold
     // the start of the next reply, and a fresh reader each turn would lose those bytes.
@@ -55,6 +58,7 @@ fn talk_to(server: &str) -> Result<(), String> {
     }
     // The input ended (Ctrl-D, or the end of a piped file): a normal way to finish.
     Ok(())
+    // ANCHOR_END: todo1
 }
 // ANCHOR_END: talk_to
 
@@ -65,10 +69,10 @@ fn talk_to(server: &str) -> Result<(), String> {
 /// `"[::1]:1234"` or `"localhost:1234"`. A name can resolve to several addresses (IPv6 and
 /// IPv4); `connect` tries them in order and returns the first connection that works.
 fn connect(server: &str) -> Result<TcpStream, String> {
-    // ANCHOR: todo1
+    // ANCHOR: todo2
     TcpStream::connect(server)
         .map_err(|error| netkit::error_line(&format!("could not connect to {server}"), &error))
-    // ANCHOR_END: todo1
+    // ANCHOR_END: todo2
 }
 // ANCHOR_END: connect
 
@@ -96,7 +100,7 @@ fn prompt(keyboard: &mut impl BufRead) -> Result<Option<String>, String> {
 ///
 /// `&TcpStream` implements `Write`, so we can write through a shared reference while the
 /// `BufReader` reads through another one.
-// ANCHOR: todo2
+// ANCHOR: todo3
 fn send_line(mut stream: &TcpStream, message: &str, server: &str) -> Result<(), String> {
     let line = format!("{message}\n");
     // `write` may send only part of the bytes; `write_all` loops until all are sent.
@@ -104,13 +108,13 @@ fn send_line(mut stream: &TcpStream, message: &str, server: &str) -> Result<(), 
         .write_all(line.as_bytes())
         .map_err(|error| netkit::error_line(&format!("could not send to {server}"), &error))
 }
-// ANCHOR_END: todo2
+// ANCHOR_END: todo3
 // ANCHOR_END: send_line
 
 // ANCHOR: receive_line
 /// Waits for one line from the server.
 fn receive_line(replies: &mut impl BufRead, server: &str) -> Result<String, String> {
-    // ANCHOR: todo3
+    // ANCHOR: todo4
     match netkit::read_line(replies) {
         Ok(Line::Text(reply)) => Ok(reply),
         // Reading 0 bytes means the server closed its side of the connection.
@@ -121,6 +125,6 @@ fn receive_line(replies: &mut impl BufRead, server: &str) -> Result<String, Stri
             &error,
         )),
     }
-    // ANCHOR_END: todo3
+    // ANCHOR_END: todo4
 }
 // ANCHOR_END: receive_line
