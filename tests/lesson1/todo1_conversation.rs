@@ -10,7 +10,8 @@ use harness::predicates::prelude::*;
 use harness::{Answer, FakeServer, Problem, Running, STEP, Waited, shown};
 
 use crate::{
-    CONVERSATION, LESSON, REPLY, numbered_replies, run_client, scripted_replies, sending_mistake,
+    CONVERSATION, LESSON, REPLY, SENDING, numbered_replies, run_client, scripted_replies,
+    sending_mistake,
 };
 
 /// A slow typist: the client waits for each line, and each reply comes before the next
@@ -32,6 +33,15 @@ fn answers_each_line_before_the_next_prompt() {
             let received = server.received();
             let (hint, section) = match sending_mistake(&received) {
                 Some((hint, section)) => (hint, section),
+                None if received.is_empty() => (
+                    format!(
+                        "the server has not received one whole line: a line ends with \\n, \
+                         and until it comes the server waits for the rest of it. Send the \
+                         text of {typed:?} and then one \\n, on the one connection made \
+                         before the loop."
+                    ),
+                    SENDING,
+                ),
                 None if !received.ends_with(typed_so_far.as_bytes()) => (
                     format!(
                         "the server received only {}: your line {typed:?} never reached the \

@@ -9,7 +9,7 @@ use crate::{CONNECTING, LESSON, numbered_replies};
 /// An address with a host name that does not resolve is a runtime error (status 1), not a
 /// usage error.
 #[test]
-fn an_unknown_host_is_a_runtime_error() {
+fn names_that_do_not_resolve_are_a_runtime_error() {
     common::check_unknown_host(
         &LESSON,
         "TcpStream::connect resolves the name itself; its error is a connect error like any \

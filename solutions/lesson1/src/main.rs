@@ -120,9 +120,9 @@ fn receive_line(replies: &mut impl BufRead, server: &str) -> Result<String, Stri
         // Reading 0 bytes means the server closed its side of the connection.
         Ok(Line::End) => Err("server closed the connection".to_string()),
         Ok(Line::TooLong) => Err("the server's reply is too long (more than 64 KiB)".to_string()),
-        Err(error) => Err(netkit::error_line(
+        Err(broken) => Err(netkit::error_line(
             &format!("lost the connection to {server}"),
-            &error,
+            &broken,
         )),
     }
     // ANCHOR_END: todo4
