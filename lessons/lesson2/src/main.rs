@@ -11,17 +11,15 @@
 //! Exiting TCP server!
 //! ```
 //!
-//! Your task: fill in the four TODOs, in order. After each one, run
-//! `cargo test -p lesson2`: the first failing test tells you what is missing and where the
-//! book explains it (chapter "Lesson 2: a TCP time server").
+//! Your task: fill in the four TODOs, in order. After each one, run `cargo test -p lesson2`:
+//! the first failing test tells you what is missing and where the book explains it (chapter
+//! "A TCP time server"). The comments say what must hold, not how: the code is yours.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 
-// As you fill in the TODOs you will also need these; add them when the compiler asks:
-// use std::io::{BufReader, Write};
-// use chrono::{Local, SecondsFormat};
-// use netkit::Line;
+// The finished program needs a few more names (from std::io, chrono and netkit): add each
+// `use` when the compiler asks for it.
 
 fn main() -> ExitCode {
     let address = match netkit::server_argument() {
@@ -41,34 +39,38 @@ fn serve_one_client(address: &str) -> Result<(), String> {
 
 /// Binds the listening socket and prints `Listening on <ip>:<port>`.
 fn listen(address: &str) -> Result<TcpListener, String> {
-    // TODO(1): bind a `TcpListener` to `address`, then print `Listening on <ip>:<port>` with
-    // the address the OS really gave you (`listener.local_addr()`: port 0 means "any free
-    // port") through `netkit::log_line`. Turn errors into one line with `netkit::error_line`.
-    todo!("TODO(1): bind a TcpListener to {address} and print the Listening on line")
+    // TODO(1): open the listening socket on `address`, and announce it with one line,
+    // `Listening on <ip>:<port>`, naming the address the system really gave the socket (with
+    // port 0, the system picks the port). Whoever started the server waits for that line
+    // before connecting. Print with `netkit::log_line`; each failure is one line naming what
+    // failed (`netkit::error_line`).
+    todo!("TODO(1): listen on {address} and announce the address")
 }
 
 /// Waits until a client connects. Returns its own socket and its address.
 fn accept_client(listener: &TcpListener) -> Result<(TcpStream, SocketAddr), String> {
-    // TODO(2): wait for one client with `listener.accept()`.
-    todo!("TODO(2): accept one client on {listener:?}")
+    // TODO(2): wait for one client to connect; return its connection and its address, or the
+    // failure as one line (`netkit::error_line`).
+    todo!("TODO(2): wait for a client on {listener:?}")
 }
 
 /// Reads lines until STOP or the end of the stream, answering each with the time.
 fn answer_lines(client: &TcpStream) -> std::io::Result<()> {
-    // TODO(3): make ONE `BufReader` over `client`, then loop: read a line with
-    // `netkit::read_line`, print `-> <line>`, stop on STOP (print `Exiting TCP server!`),
-    // otherwise reply with `send_time(client)?`. At `Line::End` print `client disconnected`.
-    // For `Line::TooLong` use `netkit::send_and_close(client, "ERROR line too long\n")`.
-    // Print with `netkit::log_line` (a server must not die when nobody reads its output), and
-    // show the client's text through `netkit::printable` (it must not drive your terminal).
-    todo!("TODO(3): read lines from {client:?} and answer each one")
+    // TODO(3): the conversation with this client, designed by you. Answer every line with the
+    // time (`send_time`, TODO(4)) until one of three things ends it: STOP (log
+    // `Exiting TCP server!`, and no reply), the client leaving (log `client disconnected`), or
+    // a line longer than netkit accepts (log it, and tell the client `ERROR line too long`
+    // before closing the connection: `netkit::send_and_close`). Log every line received as
+    // `-> <line>` before deciding anything, its control characters escaped
+    // (`netkit::printable`). Lines that arrive together must all be answered. Log with
+    // `netkit::log_line`; an I/O error ends the conversation as this function's result.
+    todo!("TODO(3): answer every line from {client:?}")
 }
 
 /// Sends the current local time, in RFC 3339 at seconds precision, as one line.
-#[allow(dead_code)] // `answer_lines` calls it once TODO(3) is done; delete this line then.
+#[allow(dead_code)] // TODO(3) calls it; delete this line then.
 fn send_time(client: &TcpStream) -> std::io::Result<()> {
-    // TODO(4): send the current local time as one line: RFC 3339 at seconds precision
-    // (`Local::now().to_rfc3339_opts(SecondsFormat::Secs, true)`) and `\n`, with `write_all`.
-    // Writing needs a mutable binding: declare the parameter as `mut client: &TcpStream`.
-    todo!("TODO(4): send the time in RFC 3339 and a newline to {client:?}")
+    // TODO(4): send the current local time as one line: RFC 3339 to the second, with the
+    // offset from UTC (`Z` when the local time is UTC), then `\n`. All of it, or the error.
+    todo!("TODO(4): send the time as one line to {client:?}")
 }
