@@ -70,7 +70,7 @@ fn connect(server: &mut Running, address: SocketAddr) -> Peer {
 /// connection closed or a silence is the conversation's.
 fn ask(server: &mut Running, peer: &mut Peer, line: &[u8]) -> Vec<u8> {
     let sent = peer.send(line);
-    let reply = sent.and_then(|()| peer.receive_line());
+    let reply = sent.and_then(|()| peer.receive_reply());
     let (hint, section) = match &reply {
         Ok(reply) if reply.ends_with(b"\n") => return reply.clone(),
         Ok(closed) if closed.is_empty() => (

@@ -14,7 +14,7 @@ fn a_port_in_use_is_one_line_and_status_1() {
 
 /// `[::1]:0` listens on IPv6 loopback and prints that address.
 #[test]
-fn listens_on_ipv6_when_asked() {
+fn the_ipv6_loopback_is_served_when_asked() {
     if !harness::has_ipv6_loopback() {
         eprintln!("skipped: this machine has no IPv6 loopback");
         return;

@@ -25,6 +25,35 @@ fn is_rfc3339_in_seconds(text: &str) -> bool {
     }
 }
 
+/// What the reply's text shows about the mistake: the format, the precision, the clock read
+/// too early, or the offset.
+fn time_hint(
+    text: &str,
+    parsed: Option<DateTime<FixedOffset>>,
+    before: i64,
+    local_offset: i32,
+) -> String {
+    let hint = match parsed {
+        None if DateTime::parse_from_rfc3339(text).is_ok() => {
+            "the time has fractions of a second: RFC 3339 to the whole second, \
+             2026-11-28T10:15:00+01:00 (chrono chooses the digits with SecondsFormat)."
+        }
+        None => {
+            "that is not RFC 3339: the date, T, the time to the second, then the offset, \
+             2026-11-28T10:15:00+01:00 (or Z for UTC). chrono's to_rfc3339_opts writes it."
+        }
+        Some(time) if time.timestamp() < before => {
+            "the time is older than the request: read the clock for each reply, in send_time, \
+             not once at start-up."
+        }
+        Some(time) if time.offset().local_minus_utc() != local_offset => {
+            "the offset is not this machine's: the local time (chrono::Local), not UTC."
+        }
+        Some(_) => "the current local time, read for each reply.",
+    };
+    hint.to_string()
+}
+
 /// A line gets the current local time in RFC 3339 at seconds precision, and a newline.
 #[test]
 fn replies_with_the_current_time_in_rfc3339() {
@@ -55,9 +84,12 @@ fn replies_with_the_current_time_in_rfc3339() {
                 after.format("%H:%M:%S")
             ),
             got: shown(&reply),
-            hint: "Local::now().to_rfc3339_opts(SecondsFormat::Secs, true), computed for \
-                   each reply, not once at start-up."
-                .into(),
+            hint: time_hint(
+                &text,
+                parsed,
+                before.timestamp(),
+                after.offset().local_minus_utc(),
+            ),
             section: TIME.into(),
         });
     }
