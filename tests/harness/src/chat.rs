@@ -79,6 +79,7 @@ impl ChatClient {
     /// Connects within [`STEP`]. `Nagle` is turned off, so that each `send` leaves at once,
     /// in a segment of its own: "one byte at a time" then really is.
     pub fn connect(address: SocketAddr) -> io::Result<ChatClient> {
+        crate::next_step::enter();
         let stream = TcpStream::connect_timeout(&address, STEP)?;
         stream.set_nodelay(true)?;
         stream.set_write_timeout(Some(STEP))?;

@@ -10,6 +10,7 @@ use crate::{Lesson, Running, STEP};
 /// which installs these tools, a missing one fails the test instead: a silently skipped
 /// interop test would prove nothing.
 pub fn tool_available(program: &str) -> bool {
+    crate::next_step::enter();
     let found = Command::new(program)
         .arg("-h")
         .stdin(Stdio::null())

@@ -12,9 +12,13 @@
 //!
 //! When a check fails, [`Lesson::fail`] explains it the way a teacher would: what the test
 //! did, what it expected, what came back (bytes escaped, so a missing `\n` is visible), a hint
-//! and the book section. If your program stopped at a `todo!()`, it says which TODO is next.
+//! and the book section. If your program stopped at a `todo!()`, it says which TODO is next
+//! ("Next: TODO(n)"), once: the other tests that stopped there say so in one line. Reports
+//! come out in the order of the tests' names ([`next_step`]), so the first one shown is the
+//! most basic check: the lessons name their tests in the order of their TODOs.
 //!
-//! The modules: [`report`] (a failure, explained), [`run`] (a program run to its end),
+//! The modules: [`report`] (a failure, explained), [`next_step`] (reports in order, one
+//! "Next" block per TODO), [`run`] (a program run to its end),
 //! [`running`] (a program running beside the test), [`tcp`] and [`udp`] (the test's own
 //! peers and servers), [`interop`] (netcat and other outside programs), [`common`] (checks
 //! several lessons share), [`protected`] (the checks lessons 6 and 7 share), [`chat`] (a
@@ -30,6 +34,7 @@ pub use process::Waited;
 pub mod chat;
 pub mod common;
 pub mod interop;
+pub mod next_step;
 pub mod protected;
 mod record;
 pub mod report;
@@ -40,7 +45,7 @@ pub mod timing;
 pub mod udp;
 
 pub use interop::{start_netcat_listener, tool_available};
-pub use report::{Lesson, Problem, Seen, file_name, shown};
+pub use report::{Lesson, Problem, Seen, Todo, file_name, shown};
 pub use run::{Finished, run_to_end};
 pub use running::Running;
 pub use tcp::{

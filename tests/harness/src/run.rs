@@ -9,7 +9,10 @@ use crate::{Lesson, Problem, Seen, shown};
 /// Runs the program with these arguments and this standard input, and waits at most
 /// `within` for it to end (after which it is killed and `timed_out` is set).
 pub fn run_to_end(lesson: &Lesson, args: &[&str], stdin: &[u8], within: Duration) -> Finished {
-    let ran = process::run(Command::new(lesson.program).args(args), stdin, within)
+    crate::next_step::enter();
+    let mut command = Command::new(lesson.program);
+    crate::running::quiet_panics(command.args(args));
+    let ran = process::run(&mut command, stdin, within)
         .unwrap_or_else(|error| panic!("could not start {}: {error}", lesson.program));
     let finished = Finished {
         timed_out: ran.timed_out,
@@ -17,6 +20,7 @@ pub fn run_to_end(lesson: &Lesson, args: &[&str], stdin: &[u8], within: Duration
             stdout: ran.stdout,
             stderr: ran.stderr,
             status: ran.status,
+            stopped_by_test: ran.timed_out,
         },
     };
     fail_on_panic(lesson, args, stdin, &finished);
@@ -87,7 +91,7 @@ impl Finished {
             );
         }
         match self.seen.status {
-            Some(status) => format!("exited with {}", describe_status(status)),
+            Some(status) => describe_status(status),
             None => "did not run".to_string(),
         }
     }

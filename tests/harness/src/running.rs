@@ -10,6 +10,17 @@ use process::{Spawned, Stream, Waited};
 
 use crate::{Lesson, Problem, STEP, Seen, shown};
 
+/// Sets `RUST_BACKTRACE=0` for a program a test starts: a panic then prints its message and
+/// place in one line, not a backtrace that would fill the report's "on stderr" (the learner
+/// may have `RUST_BACKTRACE=1` set for their own use). It also keeps a panic cheap: printing
+/// a backtrace needs memory, and a program under a memory limit (`ulimit -v`) can hang in it.
+pub(crate) fn quiet_panics(command: &mut Command) -> &mut Command {
+    command.env("RUST_BACKTRACE", "0")
+}
+
+/// How long a program that is ending gets to exit before a report describes it.
+const EXITING: Duration = Duration::from_millis(500);
+
 /// A program started by a test and killed when the test ends.
 pub struct Running {
     lesson: Lesson,
@@ -25,7 +36,8 @@ impl Running {
     /// Starts another program (netcat, a Go original, ...) the same way, for interop tests.
     /// Failures are still reported against `lesson`.
     pub fn start_other(lesson: Lesson, program: &str, args: &[&str]) -> Running {
-        let child = Spawned::start(Command::new(program).args(args))
+        crate::next_step::enter();
+        let child = Spawned::start(quiet_panics(Command::new(program).args(args)))
             .unwrap_or_else(|error| panic!("could not start {program}: {error}"));
         Running { lesson, child }
     }
@@ -36,10 +48,13 @@ impl Running {
     /// pipe"), every time (see `process`'s relay). What it printed before is there for
     /// [`Running::read_line`].
     pub fn start_with_stdout_gone_after(lesson: Lesson, args: &[&str], until: &[&str]) -> Running {
+        crate::next_step::enter();
         let until: Vec<&[u8]> = until.iter().map(|text| text.as_bytes()).collect();
-        let child =
-            Spawned::start_closing_stdout_after(Command::new(lesson.program).args(args), &until)
-                .unwrap_or_else(|error| panic!("could not start {}: {error}", lesson.program));
+        let child = Spawned::start_closing_stdout_after(
+            quiet_panics(Command::new(lesson.program).args(args)),
+            &until,
+        )
+        .unwrap_or_else(|error| panic!("could not start {}: {error}", lesson.program));
         Running { lesson, child }
     }
 
@@ -121,8 +136,18 @@ impl Running {
     }
 
     /// What the program printed so far, and how it ended if it did.
+    ///
+    /// A program that is ending (its main thread panicked, or it closed both outputs, as it
+    /// does when it exits or crashes) is waited for, at most [`EXITING`]: the report then
+    /// says how it ended, not that it was still running. That also holds behind a shell
+    /// (`sh -c '...; exec program'`), whose outputs are the program's.
     pub fn seen(&mut self) -> Seen {
-        let status = self.child.status();
+        let mut status = self.child.status();
+        // (Not for a program stopped at a `todo!()`: its report names the TODO, not how the
+        // program ended.)
+        if status.is_none() && self.is_ending() && !self.stopped_at_todo() {
+            status = self.child.wait(EXITING);
+        }
         if status.is_some() {
             // A program that just crashed is still writing its panic message: give it a
             // moment to finish.
@@ -133,7 +158,24 @@ impl Running {
             stdout: self.child.output(Stream::Out),
             stderr: self.child.output(Stream::Err),
             status,
+            stopped_by_test: false,
         }
+    }
+
+    /// Whether the program printed the panic of a `todo!()`.
+    fn stopped_at_todo(&self) -> bool {
+        let stderr = self.child.output(Stream::Err);
+        crate::report::todo_reached(&String::from_utf8_lossy(&stderr)).is_some()
+    }
+
+    /// Whether the program shows it is on its way out: both outputs closed, or a panic of
+    /// its main thread on stderr.
+    fn is_ending(&self) -> bool {
+        let closed = self
+            .child
+            .wait_for_ends(&[Stream::Out, Stream::Err], Duration::ZERO);
+        let stderr = self.child.output(Stream::Err);
+        closed || crate::report::main_panicked(&String::from_utf8_lossy(&stderr))
     }
 
     /// Waits until stderr shows `needle`; returns all of stderr so far.

@@ -19,6 +19,7 @@ pub struct Peer {
 impl Peer {
     /// Connects within [`STEP`].
     pub fn connect(address: SocketAddr) -> io::Result<Peer> {
+        crate::next_step::enter();
         let stream = TcpStream::connect_timeout(&address, STEP)?;
         stream.set_read_timeout(Some(STEP))?;
         stream.set_write_timeout(Some(STEP))?;
@@ -132,6 +133,7 @@ impl FakeServer {
         address: impl ToSocketAddrs,
         mut answer: impl FnMut(&[u8]) -> Answer + Send + 'static,
     ) -> FakeServer {
+        crate::next_step::enter();
         let listener = TcpListener::bind(address).expect("the test could not bind its server");
         let address = listener
             .local_addr()
@@ -188,6 +190,7 @@ impl FakeServer {
 /// A TCP address on which nothing listens, and that no other test can be given: its port is
 /// outside the range the system hands out for port 0 (see [`process::ports`]).
 pub fn closed_port() -> SocketAddr {
+    crate::next_step::enter();
     process::ports::closed_tcp_address().expect("the test could not find a free port")
 }
 

@@ -54,6 +54,7 @@ impl FakeUdpServer {
         address: impl ToSocketAddrs,
         mut answer: impl FnMut(&Datagram) -> Answer + Send + 'static,
     ) -> FakeUdpServer {
+        crate::next_step::enter();
         let socket = UdpSocket::bind(address).expect("the test could not bind its UDP server");
         let address = socket.local_addr().expect("a bound socket has an address");
         // A short read timeout lets the thread notice `stop` soon after the test ends.
@@ -133,6 +134,7 @@ impl UdpPeer {
     /// Binds a free port of the server's family and connects to the server, so that only
     /// its datagrams are received.
     pub fn connect(server: SocketAddr) -> io::Result<UdpPeer> {
+        crate::next_step::enter();
         let local = if server.is_ipv4() {
             "0.0.0.0:0"
         } else {
@@ -209,5 +211,6 @@ fn is_passing(error: &io::Error) -> bool {
 /// A UDP address on which nothing listens, and that no other test can be given (see
 /// [`closed_port`]).
 pub fn closed_udp_port() -> SocketAddr {
+    crate::next_step::enter();
     process::ports::closed_udp_address().expect("the test could not find a free UDP port")
 }
