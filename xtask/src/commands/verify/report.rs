@@ -105,8 +105,9 @@ fn got_word(got: Got) -> &'static str {
 
 /// The first failing test of a `cargo test` log, in the order cargo lists failures at the
 /// end (by name, so the same every run), with the hint of its report: the text after
-/// `hint:`, continuation lines joined. A report without a hint (a program stopped at a
-/// `todo!()`) gives its first line instead.
+/// `hint:`, continuation lines joined. A program stopped at a `todo!()` gives its "Next:
+/// TODO(n) in ..." line and the `todo!()`'s message instead (or, from a test whose report is
+/// one line because an earlier test explains that TODO, that line).
 pub(super) fn first_failure(log: &str) -> Option<(String, Option<String>)> {
     let lines: Vec<&str> = log.lines().collect();
     // `failures:` comes twice: before the captured output of each failed test, and before
@@ -140,9 +141,19 @@ pub(super) fn first_failure(log: &str) -> Option<(String, Option<String>)> {
             text
         })
         .or_else(|| {
+            let next = section.iter().position(|line| line.starts_with("Next: "))?;
+            let message = section[next + 1..]
+                .iter()
+                .skip_while(|line| !line.contains("todo!()"))
+                .nth(1)
+                .map(|line| line.trim())
+                .unwrap_or_default();
+            Some(format!("{} ({message})", section[next].trim()))
+        })
+        .or_else(|| {
             section
                 .iter()
-                .find(|line| line.contains("todo!()"))
+                .find(|line| line.contains("todo!()") || line.contains("stopped at TODO("))
                 .map(|line| line.trim().to_string())
         });
     Some((first, hint))
@@ -308,6 +319,44 @@ test result: FAILED. 1 passed; 2 failed
             ))
         );
         assert_eq!(first_failure("test result: ok."), None);
+    }
+
+    #[test]
+    fn a_program_stopped_at_a_todo_gives_its_next_step() {
+        let log = "\
+failures:
+
+---- a_first stdout ----
+
+✗ lesson 5: every line gets one reply line
+  (checking `lesson5`)
+
+Next: TODO(1) in lessons/lesson5/src/main.rs
+  Your program stopped at this todo!():
+    TODO(1): count the client
+  That is your next step: replace the todo!() with your code, then run the tests again.
+  Book: book/src/lesson5.md, section \"TODO(1): a thread per client\".
+
+
+---- b_second stdout ----
+✗ lesson 5: stopped at TODO(1) too: see \"Next: TODO(1)\" above, under a_first
+
+
+failures:
+    a_first
+    b_second
+";
+        let next = "Next: TODO(1) in lessons/lesson5/src/main.rs (TODO(1): count the client)";
+        assert_eq!(
+            first_failure(log),
+            Some(("a_first".into(), Some(next.into())))
+        );
+        let alone = log.replace("    a_first\n", "");
+        let line = "✗ lesson 5: stopped at TODO(1) too: see \"Next: TODO(1)\" above, under a_first";
+        assert_eq!(
+            first_failure(&alone),
+            Some(("b_second".into(), Some(line.into())))
+        );
     }
 
     #[test]
