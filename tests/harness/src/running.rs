@@ -192,7 +192,15 @@ impl Running {
     }
 
     /// Fails the test, with this program's output in the report.
+    ///
+    /// A program still running gets [`EXITING`] to end first: the check often failed because
+    /// the program is crashing (its connection reset as a `todo!()` unwound), and its panic
+    /// message, already written, may not have been read yet. Without it the report would
+    /// blame the check's own step instead of the `todo!()` the program stopped at.
     pub fn fail(&mut self, problem: Problem) -> ! {
+        if self.child.status().is_none() {
+            self.child.wait(EXITING);
+        }
         let seen = self.seen();
         self.lesson.fail(problem, &seen)
     }
