@@ -51,3 +51,66 @@ fn a_one_line_change_outside_the_regions_shows_up() {
     assert_ne!(made, committed);
     assert!(made.contains("// changed"));
 }
+
+/// The chapter a skeleton's header names, `(chapter "A TCP client")` or `(chapter 7, "...")`:
+/// the quoted text after "(chapter", from the header's `//!` lines joined.
+fn chapter_named(program: &str) -> Option<String> {
+    let header: Vec<&str> = program
+        .lines()
+        .map_while(|line| line.strip_prefix("//!"))
+        .map(str::trim)
+        .collect();
+    let header = header.join(" ");
+    let after = &header[header.find("(chapter")?..];
+    let quoted = &after[after.find('"')? + 1..];
+    Some(quoted[..quoted.find('"')?].to_string())
+}
+
+/// Each skeleton's header sends the learner to the book's chapter by its real title: the one
+/// in course.toml, which another test keeps equal to the book's SUMMARY.md.
+#[test]
+fn every_skeleton_header_names_its_chapter_by_its_title() {
+    let course = xtask::load_course().expect("course.toml loads");
+    let mut wrong = Vec::new();
+    for lesson in &course.lessons {
+        let path = course.path(&lesson.skeleton.main_rs());
+        let program = fs::read_to_string(&path).unwrap_or_else(|err| panic!("{err}"));
+        let named = chapter_named(&program);
+        if named.as_deref() != Some(lesson.title.as_str()) {
+            wrong.push(format!(
+                "{}: its header names the chapter {named:?}, the book calls it {:?}",
+                lesson.skeleton.main_rs().display(),
+                lesson.title
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_chapter_is_read_from_a_header_over_two_lines() {
+    let program = "//! Your task: ... (chapter\n//! 7, \"The same server on async I/O\"). More.\n\
+                   \nfn main() {}\n";
+    assert_eq!(
+        chapter_named(program).as_deref(),
+        Some("The same server on async I/O")
+    );
+    assert_eq!(chapter_named("//! no chapter here\n"), None);
+}
+
+/// No file the learner works in carries the book's `ANCHOR` markers: they belong to the
+/// solutions, which the book includes from (every folder under lessons/, in course.toml
+/// or not yet).
+#[test]
+fn no_learner_file_has_anchor_markers() {
+    let course = xtask::load_course().expect("course.toml loads");
+    let mut marked = Vec::new();
+    for file in xtask::fs::files_under(&course.root.join("lessons")) {
+        let text = fs::read_to_string(&file).unwrap_or_default();
+        let count = text.matches("ANCHOR").count();
+        if count > 0 {
+            marked.push(format!("{}: {count} ANCHOR markers", file.display()));
+        }
+    }
+    assert!(marked.is_empty(), "{}", marked.join("\n"));
+}
