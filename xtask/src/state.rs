@@ -63,11 +63,11 @@ fn key(lesson: &Lesson) -> String {
     lesson.skeleton.name.clone()
 }
 
-/// A hash of the lesson's files and of its test file. FNV-1a: tiny, and stable from one
-/// Rust release to the next (unlike `DefaultHasher`), so the record stays valid.
+/// A hash of the lesson's files and of its tests. FNV-1a: tiny, and stable from one Rust
+/// release to the next (unlike `DefaultHasher`), so the record stays valid.
 fn fingerprint(lesson: &Lesson) -> u64 {
     let mut files = crate::fs::files_under(&lesson.skeleton.dir);
-    files.push(lesson.tests.clone());
+    files.extend(test_files(lesson));
     files.sort();
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for file in files {
@@ -79,6 +79,24 @@ fn fingerprint(lesson: &Lesson) -> u64 {
         }
     }
     hash
+}
+
+/// The lesson's test file and the parts it is split into: `tests/lesson5.rs` and every file
+/// under `tests/lesson5/`. A change to any of them is a change to the tests.
+/// (Paths as course.toml gives them, relative to the workspace root we run in.)
+pub fn test_files(lesson: &Lesson) -> Vec<PathBuf> {
+    test_files_in(Path::new(""), lesson)
+}
+
+/// [`test_files`] of a workspace at `root`.
+fn test_files_in(root: &Path, lesson: &Lesson) -> Vec<PathBuf> {
+    let tests = root.join(&lesson.tests);
+    let mut files = vec![tests.clone()];
+    let parts = tests.with_extension("");
+    if parts.is_dir() {
+        files.extend(crate::fs::files_under(&parts));
+    }
+    files
 }
 
 // ---------------------------------------------------------------------------------------
@@ -137,5 +155,25 @@ impl HintsSeen {
             text.push_str(&format!("{lesson} {}\n", numbers.join(" ")));
         }
         crate::fs::write_text(&state_file(HINTS_SEEN), &text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lesson 5's tests are split into `tests/lesson5/*.rs`: a change there is a change to
+    /// its tests, so a pass recorded before it no longer counts.
+    #[test]
+    fn a_split_test_file_counts_with_its_parts() {
+        let course = crate::load_course().expect("course.toml loads");
+        let lesson = course.lesson(5).expect("lesson 5");
+        let files = test_files_in(&course.root, lesson);
+        assert!(
+            files.contains(&course.root.join(&lesson.tests)),
+            "{files:?}"
+        );
+        let part = course.root.join("tests/lesson5/todo1_threads.rs");
+        assert!(files.contains(&part), "{files:?}");
     }
 }

@@ -173,7 +173,20 @@ fn print_next_after(course: &Course, lesson: &Lesson) {
                 "  cargo xtask watch {number}   to work on it with its tests rerun as you save"
             );
         }
-        None => println!("That was the last lesson. Well done!"),
+        None => println!("{}", after_the_last(state::first_unfinished(course))),
+    }
+}
+
+/// What follows the last lesson's pass: "well done" only when `progress` would agree, every
+/// lesson seen passing; otherwise the first lesson that has not been (by its number).
+fn after_the_last(open: Option<&Lesson>) -> String {
+    match open.map(|lesson| lesson.number) {
+        None => "That was the last lesson, and every lesson passes. Well done!".to_string(),
+        Some(number) => format!(
+            "That was the last lesson, but lesson {number} has not been seen passing yet.\n  \
+             cargo xtask progress   checks where every lesson stands\n  \
+             cargo xtask watch {number}    to work on it"
+        ),
     }
 }
 
@@ -231,6 +244,19 @@ fn read_keys() -> Receiver<Key> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn well_done_only_when_every_lesson_passes() {
+        let course = xtask::load_course().expect("course.toml loads");
+        assert!(after_the_last(None).contains("Well done"));
+        let open = after_the_last(course.lesson(2));
+        assert!(!open.contains("Well done"), "{open}");
+        assert!(
+            open.contains("lesson 2 has not been seen passing"),
+            "{open}"
+        );
+        assert!(open.contains("cargo xtask progress"), "{open}");
+    }
 
     #[test]
     fn editor_scratch_files_are_not_changes() {
