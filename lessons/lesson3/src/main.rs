@@ -16,7 +16,7 @@
 //!
 //! Your task: fill in the four TODOs, in order. After each one, run
 //! `cargo test -p lesson3`: the first failing test tells you what is missing and where the
-//! book explains it (chapter "A UDP client").
+//! book explains it (chapter "A UDP client"). The comments say what must hold, not how.
 
 use std::io::{self, BufRead, ErrorKind, Write};
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
@@ -125,10 +125,11 @@ fn nothing_listens(error: &io::Error) -> bool {
 /// datagrams from anyone else. It also lets the OS tell us when the server's machine answers
 /// "port unreachable": a later `recv` fails (`ConnectionRefused`; `ConnectionReset` on Windows).
 fn open_socket(server: SocketAddr) -> io::Result<UdpSocket> {
-    // TODO(1): bind a `UdpSocket` to a free local port of the server's family
-    // ("0.0.0.0:0" for IPv4, "[::]:0" for IPv6), then `connect` it to `server` and return it.
-    // `?` passes any error on: the caller turns it into one line.
-    todo!("TODO(1): bind a UDP socket on a free local port and connect it to {server}")
+    // TODO(1): return a UDP socket of this program's own, on a port the system picks, that
+    // can reach `server` (mind its family: IPv4 or IPv6), aimed at `server` so that sending
+    // and receiving need no address and only the server's datagrams come in. Any error goes
+    // back to the caller as it is.
+    todo!("TODO(1): a UDP socket of our own, aimed at {server}")
 }
 
 /// Shows `>> ` and reads one line from the keyboard; `None` at the end of the input.
@@ -149,17 +150,18 @@ fn prompt(keyboard: &mut impl BufRead) -> Result<Option<String>, String> {
 
 /// Sends one message as one datagram: the text and exactly one `\n`.
 fn send_line(socket: &UdpSocket, message: &str) -> io::Result<()> {
-    // TODO(2): send `message` followed by exactly one `\n`, as ONE datagram: one call to
-    // `socket.send(...)`. It returns how many bytes it sent; you do not need that number.
-    todo!("TODO(2): send {message:?} and one newline as one datagram through {socket:?}")
+    // TODO(2): send `message` to the server as one datagram: its text followed by exactly
+    // one newline, whatever the text (an empty line too).
+    todo!("TODO(2): send {message:?} as one datagram through {socket:?}")
 }
 
 /// Waits at most `REPLY_TIMEOUT` for one datagram; `None` if none came in time.
+#[allow(dead_code)] // `ask` calls it once TODO(4) is done; delete this line then.
 fn receive_reply(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<Option<String>> {
-    // TODO(3): give the socket a read timeout of REPLY_TIMEOUT (`set_read_timeout`), then
-    // `recv` one datagram into `buffer`. Return `Ok(Some(reply_text(&buffer[..size])))` for
-    // a datagram, `Ok(None)` when the wait ran out (the error kind is `WouldBlock` on Unix,
-    // `TimedOut` on Windows), and any other error as it is.
+    // TODO(3): wait for one datagram from the server, but never longer than REPLY_TIMEOUT.
+    // A datagram is `Ok(Some(text))`, the text made by `reply_text` from the bytes that
+    // arrived and no others. A wait that ran out is no error here but `Ok(None)`, on every
+    // system. Any other error goes back as it is.
     todo!(
         "TODO(3): wait at most {REPLY_TIMEOUT:?} for one datagram on {socket:?}, \
          into a buffer of {} bytes",
@@ -170,14 +172,16 @@ fn receive_reply(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<Option<Str
 /// Sends `message` and waits for the reply, sending it again after each timeout, `TRIES`
 /// times in all. `None` if no reply came.
 fn ask(socket: &UdpSocket, message: &str, buffer: &mut [u8]) -> io::Result<Option<String>> {
-    send_line(socket, message)?;
-    if let Some(reply) = receive_reply(socket, buffer)? {
-        return Ok(Some(reply));
-    }
-    // TODO(4): no reply in time: our datagram or the reply may have been lost. Put the send
-    // and the wait above in a loop that runs at most TRIES times, returning the first reply;
-    // return `Ok(None)` when no try got one.
-    todo!("TODO(4): no reply to {message:?} yet: send it again, {TRIES} tries in all")
+    // TODO(4): design the asking, the whole function. Send `message` and wait for the reply
+    // (`send_line` and `receive_reply` are one step each). A wait that ran out means that
+    // the message or its reply may have been lost: send the same message again, TRIES
+    // times in all, and return the first reply. When no try got one, return `Ok(None)`:
+    // `talk_to` says so and goes on. An error ends the asking at once.
+    todo!(
+        "TODO(4): ask {message:?} through {socket:?}, {TRIES} tries at most, \
+         with a buffer of {} bytes",
+        buffer.len()
+    )
 }
 
 /// The reply as text: its trailing `\n` or `\r\n` removed, bytes that are not UTF-8 as `�`.
