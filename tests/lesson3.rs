@@ -85,6 +85,51 @@ fn run_client(server: &FakeUdpServer, typed: &str, within: Duration) -> Finished
     harness::run_to_end(&LESSON, &[&address], typed.as_bytes(), within)
 }
 
+/// The hint for a typed line that did not arrive as its text and one `\n`, or `None` when the
+/// first datagram is right (or none came). The tests' servers answer only the datagrams they
+/// expect, so a wrong line looks like a lost one: this names the real mistake.
+fn line_not_as_typed(received: &[Datagram], line: &[u8]) -> Option<String> {
+    let first = received.first()?;
+    (first.bytes != line).then(|| {
+        format!(
+            "the test's server answers only {}, and the first datagram your client sent was {}: \
+             each typed line goes as its text and exactly one \\n (TODO(2)).",
+            shown(line),
+            shown(&first.bytes)
+        )
+    })
+}
+
+/// For a server that answers every line at once and never STOP: the hint, and its section,
+/// when the datagrams show a line sent twice in a row (sent again although answered, or STOP
+/// waited for), or a client `still_running` after STOP.
+fn sent_again(received: &[Datagram], still_running: bool) -> Option<(String, &'static str)> {
+    let is_stop = |datagram: &Datagram| String::from_utf8_lossy(&datagram.bytes).trim() == "STOP";
+    let stops = received.iter().filter(|datagram| is_stop(datagram)).count();
+    if stops > 1 || (still_running && received.last().is_some_and(is_stop)) {
+        return Some((
+            format!(
+                "the server received STOP {stops} time(s) and your client did not end: it \
+                 waited for a reply to STOP. STOP never gets one: send it once, with \
+                 send_line, not through ask and its retries, then leave."
+            ),
+            STOP_AND_END,
+        ));
+    }
+    let resent = received
+        .windows(2)
+        .any(|pair| pair[0].bytes == pair[1].bytes);
+    resent.then(|| {
+        (
+            "the server answered each line at once, and your client sent a line again anyway: \
+             a try that gets a reply is the last one. ask returns the first reply it receives, \
+             and sends again only after a wait that ran out (TODO(4))."
+                .to_string(),
+            RETRIES,
+        )
+    })
+}
+
 /// The bytes of each datagram, for comparing with what the test expects.
 fn payloads(datagrams: &[Datagram]) -> Vec<&[u8]> {
     datagrams.iter().map(|d| d.bytes.as_slice()).collect()

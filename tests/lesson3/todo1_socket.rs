@@ -58,6 +58,14 @@ fn talks_to_ipv6_addresses_and_host_names() {
             || !stdout.contains("Reply: reply 1\n")
             || run.code() != Some(0)
         {
+            let (hint, section) = sent_again(&server.received(), run.code().is_none()).unwrap_or((
+                "bind the local socket in the server's family: IPv4 for an IPv4 server, \
+                     IPv6 for an IPv6 one. A name may resolve to several addresses: when \
+                     nothing listens at one (or it cannot even be bound or connected), try \
+                     the next."
+                    .to_string(),
+                ADDRESS,
+            ));
             LESSON.fail(
                 Problem {
                     check: "IPv6 addresses and host names work".into(),
@@ -75,12 +83,8 @@ fn talks_to_ipv6_addresses_and_host_names() {
                         shown(&run.seen.stdout),
                         run.ending(STEP)
                     ),
-                    hint: "bind the local socket in the server's family: \"0.0.0.0:0\" for \
-                           IPv4, \"[::]:0\" for IPv6. A name may resolve to several addresses: \
-                           when nothing listens at one (or it cannot even be bound or \
-                           connected), try the next."
-                        .into(),
-                    section: ADDRESS.into(),
+                    hint,
+                    section: section.into(),
                 },
                 &run.seen,
             );
@@ -105,6 +109,26 @@ fn ignores_datagrams_from_other_senders() {
     let run = run_client(&server, "hello\nSTOP\n", STEP);
     let stdout = run.stdout();
     if !stdout.contains("Reply: 42\n") || stdout.contains("not from the server") {
+        let (hint, section) = if let Some(hint) = line_not_as_typed(&server.received(), b"hello\n")
+        {
+            (hint, DATAGRAM)
+        } else if stdout.contains("not from the server") {
+            (
+                "connect() the UDP socket to the server (TODO(1)): the OS then drops datagrams \
+                 from any other address. recv_from() on an unconnected socket takes datagrams \
+                 from anyone."
+                    .to_string(),
+                SOCKET,
+            )
+        } else {
+            (
+                "the stranger's datagram was not printed, and the server's reply was not \
+                 printed as \"Reply: 42\": a reply is the text of the bytes that arrived and \
+                 of no others (TODO(3)), printed after \"Reply: \"."
+                    .to_string(),
+                PRINTING,
+            )
+        };
         LESSON.fail(
             Problem {
                 check: "only the server's datagrams count as replies".into(),
@@ -113,11 +137,8 @@ fn ignores_datagrams_from_other_senders() {
                     .into(),
                 expected: "\"Reply: 42\", and no trace of the stranger's datagram".into(),
                 got: format!("the output {}", shown(&run.seen.stdout)),
-                hint: "connect() the UDP socket to the server (TODO(1)): the OS then drops \
-                       datagrams from any other address. recv_from() on an unconnected \
-                       socket takes datagrams from anyone."
-                    .into(),
-                section: SOCKET.into(),
+                hint,
+                section: section.into(),
             },
             &run.seen,
         );
@@ -143,8 +164,10 @@ fn a_closed_port_is_one_line_and_status_1() {
             ),
             hint: "only a connected UDP socket hears about it: connect() the socket (TODO(1)), \
                    and then recv() fails with ErrorKind::ConnectionRefused (ConnectionReset \
-                   on Windows). Return that error as it is: talk_to turns it into one line, \
-                   and main exits with 1."
+                   on Windows). Return that error as it is (TODO(3)): talk_to turns it into \
+                   one line, and main exits with 1. A client that says \"no reply ... after 3 \
+                   tries\" here took that error for a wait that ran out: only WouldBlock and \
+                   TimedOut mean \"no reply yet\"."
                 .into(),
             section: NOTHING_LISTENS.into(),
             ..Problem::default()

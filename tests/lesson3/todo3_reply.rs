@@ -104,42 +104,46 @@ fn sends_a_lost_message_again() {
     if !run.stdout().contains("Reply: 42\n") || payloads(&received) != expected || !waited_right {
         let hellos = received.iter().filter(|d| d.bytes == b"hello\n").count();
         // What the evidence shows: the wait, the giving up, or the retry.
-        let (hint, section) = match (hellos, run.code()) {
-            (0 | 1, None) => (
-                "your client sent \"hello\" once and then waited, and waited: recv() waits \
-                 for ever unless the socket has a read timeout. Give it one of REPLY_TIMEOUT \
-                 before you wait (TODO(3))."
-                    .to_string(),
-                WAITING,
-            ),
-            (0 | 1, Some(code)) if code != 0 => (
-                "your client ended with an error when its wait ran out. A wait that runs into \
-                 the read timeout fails with an error of kind WouldBlock (Linux, macOS) or \
-                 TimedOut (Windows): that one means \"no reply yet\", Ok(None), on every \
-                 system (TODO(3))."
-                    .to_string(),
-                WAITING,
-            ),
-            (0 | 1, _) => (
-                "your client sent \"hello\" only once, then gave up on it. When a wait runs \
-                 out, ask must send the same message again, TRIES times in all (TODO(4))."
-                    .to_string(),
-                RETRIES,
-            ),
-            _ if !waited_right => (
-                format!(
-                    "the second try must come after a wait of REPLY_TIMEOUT ({} s) without a \
-                     reply: set that read timeout on the socket before each wait (TODO(3)).",
-                    REPLY_TIMEOUT.as_secs()
+        let (hint, section) = if let Some(hint) = line_not_as_typed(&received, b"hello\n") {
+            (hint, DATAGRAM)
+        } else {
+            match (hellos, run.code()) {
+                (0 | 1, None) => (
+                    "your client sent \"hello\" once and then waited, and waited: recv() waits \
+                     for ever unless the socket has a read timeout. Give it one of REPLY_TIMEOUT \
+                     before you wait (TODO(3))."
+                        .to_string(),
+                    WAITING,
                 ),
-                WAITING,
-            ),
-            _ => (
-                "send the same line again after a wait that ran out, and print the reply to \
-                 the second try (TODO(4))."
-                    .to_string(),
-                RETRIES,
-            ),
+                (0 | 1, Some(code)) if code != 0 => (
+                    "your client ended with an error when its wait ran out. A wait that runs into \
+                     the read timeout fails with an error of kind WouldBlock (Linux, macOS) or \
+                     TimedOut (Windows): that one means \"no reply yet\", Ok(None), on every \
+                     system (TODO(3))."
+                        .to_string(),
+                    WAITING,
+                ),
+                (0 | 1, _) => (
+                    "your client sent \"hello\" only once, then gave up on it. When a wait runs \
+                     out, ask must send the same message again, TRIES times in all (TODO(4))."
+                        .to_string(),
+                    RETRIES,
+                ),
+                _ if !waited_right => (
+                    format!(
+                        "the second try must come after a wait of REPLY_TIMEOUT ({} s) without a \
+                         reply: set that read timeout on the socket before each wait (TODO(3)).",
+                        REPLY_TIMEOUT.as_secs()
+                    ),
+                    WAITING,
+                ),
+                _ => (
+                    "send the same line again after a wait that ran out, and print the reply to \
+                     the second try (TODO(4))."
+                        .to_string(),
+                    RETRIES,
+                ),
+            }
         };
         LESSON.fail(
             Problem {

@@ -39,41 +39,45 @@ fn gives_up_after_three_tries_and_carries_on() {
     let spaced = waits.iter().all(|&wait| spacing.contains(wait));
     if gave_up.is_err() || tries.len() != TRIES as usize || !spaced {
         // What the evidence shows: how many tries, or how far apart.
-        let (hint, section) = match tries.len() {
-            0 | 1 => (
-                "your client sent \"lost\" once. Each time a wait runs out, ask must send the \
-                 same message again, TRIES (3) tries in all, then return Ok(None) (TODO(4))."
-                    .to_string(),
-                RETRIES,
-            ),
-            count if count > TRIES as usize => (
-                format!(
-                    "your client sent \"lost\" {count} times: TRIES is the number of tries in \
-                     all, the first one included, not the number of tries again (TODO(4))."
+        let (hint, section) = if let Some(hint) = line_not_as_typed(&received, b"lost\n") {
+            (hint, DATAGRAM)
+        } else {
+            match tries.len() {
+                0 | 1 => (
+                    "your client sent \"lost\" once. Each time a wait runs out, ask must send the \
+                     same message again, TRIES (3) tries in all, then return Ok(None) (TODO(4))."
+                        .to_string(),
+                    RETRIES,
                 ),
-                RETRIES,
-            ),
-            count if count < TRIES as usize => (
-                format!(
-                    "your client sent \"lost\" {count} times, then stopped: TRIES (3) tries in \
-                     all, each after a wait that ran out (TODO(4))."
+                count if count > TRIES as usize => (
+                    format!(
+                        "your client sent \"lost\" {count} times: TRIES is the number of tries in \
+                         all, the first one included, not the number of tries again (TODO(4))."
+                    ),
+                    RETRIES,
                 ),
-                RETRIES,
-            ),
-            _ if !spaced => (
-                format!(
-                    "3 tries, but not {} s apart: each try waits REPLY_TIMEOUT for its reply, \
-                     the socket's read timeout (TODO(3)), and the next try follows at once.",
-                    REPLY_TIMEOUT.as_secs()
+                count if count < TRIES as usize => (
+                    format!(
+                        "your client sent \"lost\" {count} times, then stopped: TRIES (3) tries in \
+                         all, each after a wait that ran out (TODO(4))."
+                    ),
+                    RETRIES,
                 ),
-                WAITING,
-            ),
-            _ => (
-                "after the last try ask returns Ok(None), and talk_to prints the message on \
-                 stderr (TODO(4))."
-                    .to_string(),
-                RETRIES,
-            ),
+                _ if !spaced => (
+                    format!(
+                        "3 tries, but not {} s apart: each try waits REPLY_TIMEOUT for its reply, \
+                         the socket's read timeout (TODO(3)), and the next try follows at once.",
+                        REPLY_TIMEOUT.as_secs()
+                    ),
+                    WAITING,
+                ),
+                _ => (
+                    "after the last try ask returns Ok(None), and talk_to prints the message on \
+                     stderr (TODO(4))."
+                        .to_string(),
+                    RETRIES,
+                ),
+            }
         };
         client.fail(Problem {
             check: "after 3 unanswered tries the client gives up on that message".into(),
