@@ -14,14 +14,13 @@
 //!
 //! Your task: fill in the three TODOs, in order. After each one, run
 //! `cargo test -p lesson4`: the first failing test tells you what is missing and where the
-//! book explains it (chapter "A UDP random-number server").
+//! book explains it (chapter "A UDP random-number server"). The comments say what must hold,
+//! not how.
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
-
-// As you fill in the TODOs you will also need this; add it when the compiler asks:
-// use std::io::ErrorKind;
+// TODO(2) needs one more name from `std::io`; the compiler will name it.
 
 /// 64 KiB, 65,536 bytes: room for the largest datagram (65,507 bytes of data over IPv4,
 /// 65,527 over IPv6). `recv_from` cuts a longer datagram to the size of the buffer, and on
@@ -49,31 +48,31 @@ fn serve(address: &str) -> Result<(), String> {
 
 /// Binds the UDP socket and prints `Listening on <ip>:<port>`.
 fn listen(address: &str) -> Result<UdpSocket, String> {
-    // TODO(1): bind a `UdpSocket` to `address`, then print `Listening on <ip>:<port>` with
-    // the address the OS really gave you (`socket.local_addr()`: port 0 means "any free
-    // port") through `netkit::log_line`. Turn errors into one line with `netkit::error_line`.
-    todo!("TODO(1): bind a UdpSocket to {address} and print the Listening on line")
+    // TODO(1): a UDP socket bound to `address`, and the line `Listening on <ip>:<port>` with
+    // the address it really got (port 0 means "any free port"), printed so that the server
+    // never panics when nobody reads its output. Each error becomes one line that says what
+    // failed (`netkit::error_line`).
+    todo!("TODO(1): bind a UDP socket to {address} and say where it listens")
 }
 
 /// Receives datagrams one by one, from any client, and answers each with a number.
 fn answer_datagrams(socket: &UdpSocket) -> Result<(), String> {
-    // TODO(2): make ONE buffer of BUFFER_SIZE bytes, then loop: `recv_from` a datagram (it
-    // returns the size and the sender's address), print `-> <text>` (use `datagram_text`),
-    // and if it is STOP print `Exiting UDP server!` and return `Ok(())`. Otherwise answer
-    // with `send_random_number(socket, client)`; if that fails, print the error on stderr and
-    // go on. An `ErrorKind::ConnectionReset` from `recv_from` is no reason to stop: `continue`.
-    // Print with `netkit::log_line` (a server must not die when nobody reads its output), and
-    // show the datagram's text through `netkit::printable` (it must not drive your terminal).
+    // TODO(2): design the receive loop, the whole function. Receive datagrams one after the
+    // other, from anyone, each whole, into one buffer for the whole loop, and print each as
+    // `-> <text>` (`datagram_text`, shown through `netkit::printable`). STOP gets no reply:
+    // print `Exiting UDP server!` and end the server without an error. Every other datagram
+    // is answered (`send_random_number`) at the address it came from. Nothing a client sends
+    // or does may end the server or make it panic: not an empty datagram, not a client that
+    // cannot be answered, not the report (on Windows) that an earlier reply found no one.
     todo!("TODO(2): receive datagrams of up to {BUFFER_SIZE} bytes on {socket:?} and answer each")
 }
 
 /// Sends one random number from 1 to 1000, in decimal ASCII with no newline, to `client`.
 #[allow(dead_code)] // `answer_datagrams` calls it once TODO(2) is done; delete this line then.
 fn send_random_number(socket: &UdpSocket, client: SocketAddr) -> io::Result<()> {
-    // TODO(3): pick a random number from LOWEST to HIGHEST, both included
-    // (`rand::random_range(LOWEST..=HIGHEST)`), print `data: <number>` with `netkit::log_line`,
-    // and send the number to `client` as decimal text with no newline:
-    // `socket.send_to(bytes, client)`.
+    // TODO(3): pick a whole number from LOWEST to HIGHEST, both ends included, print it as
+    // `data: <number>`, and send it to `client` as one datagram: the number in decimal
+    // digits, with no newline.
     todo!("TODO(3): send a random number from {LOWEST} to {HIGHEST} to {client} through {socket:?}")
 }
 
