@@ -94,11 +94,36 @@ fn ask(server: &mut Running, peer: &UdpPeer, datagram: &[u8]) -> u32 {
                        such as \"713\""
                 .into(),
             got: describe_datagram(&reply, STEP),
-            hint: "reply with socket.send_to(number.to_string().as_bytes(), client), where \
-                   client is the address recv_from gave you."
-                .into(),
+            hint: reply_hint(&reply).into(),
             section: REPLY.into(),
         }),
+    }
+}
+
+/// The hint for a reply that is not a number from 1 to 1000, from what came back.
+fn reply_hint(reply: &std::io::Result<Vec<u8>>) -> &'static str {
+    let Ok(reply) = reply else {
+        return "every datagram but STOP gets one datagram back, sent with send_to to the \
+                address recv_from gave for it: the socket stays unconnected, so that it hears \
+                every client (TODO(2), TODO(3)).";
+    };
+    let digits = reply.trim_ascii_end();
+    if digits.len() < reply.len() && number_in(digits).is_some() {
+        return "the number alone, in decimal digits, with no newline: the datagram ends where \
+                the message ends (TODO(3)).";
+    }
+    match std::str::from_utf8(reply)
+        .ok()
+        .and_then(|text| text.parse::<u64>().ok())
+    {
+        Some(_) => {
+            "a number from 1 to 1000, both included: mind the kind of range you draw from \
+             (TODO(3))."
+        }
+        None => {
+            "reply with the number as decimal text, and nothing else, with send_to to the \
+             client's address (TODO(3))."
+        }
     }
 }
 
