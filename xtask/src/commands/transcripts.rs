@@ -21,6 +21,11 @@
 //! (send each typed line, show the bytes that come back), so its transcript is exactly what
 //! netcat shows. The sessions themselves are in `transcripts/sessions.rs`; a lesson's longer
 //! scripts may live in a module of their own, such as `transcripts/sessions/protected.rs`.
+//!
+//! Some sessions also record what crosses the loopback interface, with tcpdump
+//! (`transcripts/capture.rs`, for the chapter `wire.md`). Where tcpdump is missing or may not
+//! capture (it needs root), those are skipped with a note and their files kept as they are;
+//! on CI, which installs it and runs as root, that is an error.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -32,6 +37,7 @@ use xtask::Error;
 
 use crate::flags;
 
+mod capture;
 mod sessions;
 mod terminal;
 
@@ -113,7 +119,29 @@ fn play_all(course: &Course) -> Result<Played, String> {
         transcripts: Vec::new(),
         skipped: Vec::new(),
     };
+    // Asked once, and only if a session captures packets.
+    let cannot_capture = sessions
+        .iter()
+        .any(|session| session.capture && playable(session))
+        .then(capture::unavailable)
+        .flatten();
+    if let Some(why) = &cannot_capture {
+        if std::env::var_os("CI").is_some() {
+            return Err(format!(
+                "cannot capture packets on CI, where .ci/run installs tcpdump: {why}"
+            ));
+        }
+    }
     for session in &sessions {
+        if let (true, Some(why)) = (session.capture && playable(session), &cannot_capture) {
+            println!(
+                "transcripts: skipped the packet captures {} ({why}; they need tcpdump, and \
+                 root to capture; the committed files are kept as they are)",
+                session.files.join(", ")
+            );
+            played.skipped.extend(session.files);
+            continue;
+        }
         if !playable(session) {
             println!(
                 "transcripts: skipped {} (needs lesson(s) {:?}, not in course.toml yet)",
