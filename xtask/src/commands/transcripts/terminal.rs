@@ -34,9 +34,24 @@ impl Terminal {
         args: &[&str],
         shown_argument: &str,
     ) -> Result<Terminal, String> {
+        Terminal::start_with_env(programs, lesson, args, shown_argument, &[])
+    }
+
+    /// [`Terminal::start`], with these environment variables set (such as `TZ`).
+    pub fn start_with_env(
+        programs: &Programs,
+        lesson: u32,
+        args: &[&str],
+        shown_argument: &str,
+        env: &[(&str, &str)],
+    ) -> Result<Terminal, String> {
         let (package, executable) = programs.solution(lesson)?;
-        let child = Spawned::start(Command::new(executable).args(args))
-            .map_err(|err| format!("could not start {package}: {err}"))?;
+        let child = Spawned::start(
+            Command::new(executable)
+                .args(args)
+                .envs(env.iter().copied()),
+        )
+        .map_err(|err| format!("could not start {package}: {err}"))?;
         Ok(Terminal {
             program: package.clone(),
             child,

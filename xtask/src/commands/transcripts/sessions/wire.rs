@@ -10,7 +10,10 @@ use std::net::TcpStream;
 
 use super::super::capture::{Filter, Tcpdump};
 use super::super::terminal::{Terminal, free_port, free_udp_port};
-use super::super::{Programs, SHOWN_PORT, STEP, Transcript, normalise};
+use super::super::{Programs, SHOWN_PORT, SHOWN_TIME, STEP, Transcript, normalise};
+
+/// [`SHOWN_TIME`] as a server in UTC prints it.
+const UTC_TIME: &str = "2026-11-28T09:15:00Z";
 
 fn shown_address() -> String {
     format!("127.0.0.1:{SHOWN_PORT}")
@@ -21,9 +24,12 @@ fn shown_address() -> String {
 /// rather than STOP, so that the client closes first and the server only after it has read
 /// the end of the stream: with STOP both close at once, in no fixed order.
 ///
+/// The server runs in UTC (`TZ=UTC`), so that its reply has the same length on every
+/// machine: `2026-11-28T09:15:00Z` and a newline, 21 bytes.
+///
 /// `wire-tcp-client.txt` (the client's terminal) and `wire-tcp.txt` (the capture).
 pub(super) fn tcp_conversation(programs: &Programs) -> Result<Vec<Transcript>, String> {
-    let mut server = Terminal::start(programs, 2, &["0"], "1234")?;
+    let mut server = Terminal::start_with_env(programs, 2, &["0"], "1234", &[("TZ", "UTC")])?;
     let port = server.listening_port()?;
     let capture = Tcpdump::start(port, Filter::Tcp)?;
     let address = format!("127.0.0.1:{port}");
@@ -35,8 +41,9 @@ pub(super) fn tcp_conversation(programs: &Programs) -> Result<Vec<Transcript>, S
     server.finish(0)?;
     let packets = capture.finish()?;
     let ports = [(port, SHOWN_PORT)];
+    let client_screen = normalise(&client_screen, &ports).replace(SHOWN_TIME, UTC_TIME);
     Ok(vec![
-        Transcript::new("wire-tcp-client.txt", normalise(&client_screen, &ports)),
+        Transcript::new("wire-tcp-client.txt", client_screen),
         Transcript::new("wire-tcp.txt", packets),
     ])
 }
