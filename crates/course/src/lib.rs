@@ -59,6 +59,9 @@ pub struct Lesson {
     pub demo_note: Option<String>,
     /// The server's arguments when the bench starts it; `{port}` becomes the port.
     pub bench_args: Vec<String>,
+    /// The server's options when `cargo xtask demo` starts it, before the port it is given
+    /// (`--max-clients 3`, so that a class sees the cap). Empty: the program's defaults.
+    pub demo_args: Vec<String>,
 }
 
 /// A Cargo package of the workspace.

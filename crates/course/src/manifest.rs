@@ -246,6 +246,7 @@ impl Fields<'_> {
             "peer",
             "demo_note",
             "bench_args",
+            "demo_args",
         ])?;
         let package = |key: &str| -> Result<Package, Error> {
             let dir = self.path(key)?;
@@ -273,6 +274,10 @@ impl Fields<'_> {
             demo_note: self.optional_string("demo_note")?,
             bench_args: match self.section.get("bench_args") {
                 Some(_) => self.strings("bench_args")?,
+                None => Vec::new(),
+            },
+            demo_args: match self.section.get("demo_args") {
+                Some(_) => self.strings("demo_args")?,
                 None => Vec::new(),
             },
         })
@@ -339,6 +344,7 @@ transport = \"tcp\"
 role = \"server\"
 peer = 1
 demo_note = \"One client, then it ends.\"
+demo_args = [\"--verbose\"]
 ";
 
     /// Package names as the folders' `Cargo.toml` would give them.
@@ -368,6 +374,12 @@ demo_note = \"One client, then it ends.\"
         );
         assert_eq!(first.role, Role::Client);
         assert_eq!(first.bench_arguments(&course.bench), ["127.0.0.1:{port}"]);
+        // demo_args is optional: none, the program's defaults.
+        assert!(first.demo_args.is_empty());
+        assert_eq!(
+            course.lesson(2).map(|l| &l.demo_args[..]),
+            Some(&["--verbose".to_string()][..])
+        );
         assert_eq!(course.after(1).map(|l| l.number), Some(2));
         assert_eq!(
             course.lesson_of_package("lesson2").map(|l| l.number),

@@ -36,6 +36,12 @@ pub(super) fn banner(setting: &Setting) -> Vec<String> {
         ),
         format!("  (it listens on {})", setting.server),
     ];
+    if !plan.server.demo_args.is_empty() {
+        lines.push(format!(
+            "  (started with {})",
+            plan.server.demo_args.join(" ")
+        ));
+    }
     if let Some(addresses) = &setting.room {
         lines.extend(room(plan, port, addresses));
     }

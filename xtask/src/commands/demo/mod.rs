@@ -105,7 +105,7 @@ fn live(plan: &Plan, args: &flags::Demo) -> Result<(), Error> {
 
     let mut first = true;
     loop {
-        let mut server = Server::start(&program)?;
+        let mut server = Server::start(&program, &server_arguments(plan))?;
         // From here on, a line typed in this pane is not an answer to anything.
         keyboard.server_running(true);
         let address = server.listening_address(server_package)?;
@@ -197,15 +197,27 @@ fn build(packages: &[&str], server_package: &str) -> Result<OsString, String> {
         .ok_or_else(|| format!("cargo built {server_package} but did not say where its program is"))
 }
 
+/// The server's arguments: its `demo_args` from course.toml (options such as
+/// `--max-clients 3`, chosen so that a class sees what the lesson is about), then port 0,
+/// on 127.0.0.1 behind the relay.
+fn server_arguments(plan: &Plan) -> Vec<OsString> {
+    plan.server
+        .demo_args
+        .iter()
+        .map(OsString::from)
+        .chain([OsString::from("0")])
+        .collect()
+}
+
 /// The running server, behind its lifeline. Dropping it stops both.
 struct Server {
     lifeline: Lifeline,
 }
 
 impl Server {
-    /// Starts the server on a port the system picks (`0`: on 127.0.0.1, behind the relay).
-    fn start(program: &OsString) -> Result<Server, String> {
-        let lifeline = Lifeline::start(program, &[OsString::from("0")], Capture::STDOUT)
+    /// Starts the server with `args` ([`server_arguments`]: on a port the system picks).
+    fn start(program: &OsString, args: &[OsString]) -> Result<Server, String> {
+        let lifeline = Lifeline::start(program, args, Capture::STDOUT)
             .map_err(|err| format!("could not start {}: {err}", Path::new(program).display()))?;
         Ok(Server { lifeline })
     }
@@ -283,5 +295,25 @@ mod tests {
             let widest = format!("error: {line}").replace("1234", "65535");
             assert!(widest.len() <= banner::WIDTH, "{widest}");
         }
+    }
+
+    /// `cargo xtask demo 6` starts the protected server with a cap and a timeout small
+    /// enough for a class to see within a minute (course.toml's `demo_args`), its options
+    /// before the port; a lesson without `demo_args` gets port 0 alone.
+    #[test]
+    fn the_server_gets_its_demo_args_before_port_zero() {
+        let course = xtask::load_course().expect("course.toml loads");
+        let arguments = |number: u32| {
+            let lesson = course.lesson(number).expect("the lesson is in course.toml");
+            let plan = Plan::new(&course, lesson).expect("a plan");
+            server_arguments(&plan)
+        };
+        assert_eq!(
+            arguments(6),
+            ["--max-clients", "3", "--idle-timeout", "10", "0"].map(OsString::from)
+        );
+        assert_eq!(arguments(5), [OsString::from("0")]);
+        // A client lesson's demo starts its peer, with the peer's options.
+        assert_eq!(arguments(1), [OsString::from("0")]);
     }
 }
