@@ -173,8 +173,12 @@ pub fn unavailable() -> Option<String> {
     }
 }
 
-/// `tcpdump` on the `PATH`, or in the `sbin` folders that a user's `PATH` often lacks.
+/// `tcpdump` on the `PATH`, or in the `sbin` folders that a user's `PATH` often lacks; or
+/// the program `TCPDUMP` names (`TCPDUMP=none` plays the sessions as a machine without it).
 fn tcpdump_path() -> Option<PathBuf> {
+    if let Some(program) = std::env::var_os("TCPDUMP") {
+        return Some(PathBuf::from(program)).filter(|program| program.is_file());
+    }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/sbin", "/sbin", "/usr/bin"].map(PathBuf::from))
