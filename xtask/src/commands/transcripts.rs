@@ -22,9 +22,9 @@
 //! netcat shows. The sessions themselves are in `transcripts/sessions.rs`; a lesson's longer
 //! scripts may live in a module of their own, such as `transcripts/sessions/protected.rs`.
 //!
-//! Some sessions also record what crosses the loopback interface, with tcpdump
-//! (`transcripts/capture.rs`, for the chapter `wire.md`). Where tcpdump is missing or may not
-//! capture (it needs root), those are skipped with a note and their files kept as they are;
+//! The sessions of `transcripts/sessions/wire.rs` record what crosses the loopback interface
+//! with tcpdump (`transcripts/capture.rs`), for `wire.md`. Where tcpdump is missing or may not
+//! capture (it needs root), they are skipped with a note and their files kept as they are;
 //! on CI, which installs it and runs as root, that is an error.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -89,12 +89,17 @@ impl Transcript {
 
 /// Builds the programs, then plays every session whose lessons are in the course.
 fn play_all(course: &Course) -> Result<Played, String> {
-    let sessions = sessions::SESSIONS;
+    // Each session, and whether it captures packets.
+    let sessions: Vec<(&sessions::Session, bool)> = sessions::SESSIONS
+        .iter()
+        .map(|session| (session, false))
+        .chain(sessions::CAPTURES.iter().map(|session| (session, true)))
+        .collect();
     // Two sessions writing the same file would hide one of them.
     let mut names = BTreeSet::new();
     if let Some(twice) = sessions
         .iter()
-        .flat_map(|session| session.files)
+        .flat_map(|(session, _)| session.files)
         .find(|name| !names.insert(**name))
     {
         return Err(format!("two sessions write {twice}"));
@@ -108,8 +113,8 @@ fn play_all(course: &Course) -> Result<Played, String> {
     };
     let mut needed: Vec<u32> = sessions
         .iter()
-        .filter(|session| playable(session))
-        .flat_map(|session| session.lessons.iter().copied())
+        .filter(|(session, _)| playable(session))
+        .flat_map(|(session, _)| session.lessons.iter().copied())
         .collect();
     needed.sort_unstable();
     needed.dedup();
@@ -120,24 +125,10 @@ fn play_all(course: &Course) -> Result<Played, String> {
         skipped: Vec::new(),
     };
     // Asked once, and only if a session captures packets.
-    let cannot_capture = sessions
-        .iter()
-        .any(|session| session.capture && playable(session))
-        .then(capture::unavailable)
-        .flatten();
-    if let Some(why) = &cannot_capture {
-        if std::env::var_os("CI").is_some() {
-            return Err(format!(
-                "cannot capture packets on CI, where .ci/run installs tcpdump: {why}"
-            ));
-        }
-        println!(
-            "transcripts: skipped the packet captures (book/src/wire.md): {why}; they need \
-             tcpdump and the right to capture (root); the committed files are kept as they are"
-        );
-    }
-    for session in &sessions {
-        if session.capture && playable(session) && cannot_capture.is_some() {
+    let captures_playable = sessions::CAPTURES.iter().any(playable);
+    let capture = !captures_playable || capture::can_capture()?;
+    for (session, captures) in &sessions {
+        if *captures && !capture {
             played.skipped.extend(session.files);
             continue;
         }

@@ -17,6 +17,7 @@ mod chat;
 mod protected;
 mod wire;
 use chat::chat_of_three;
+pub use wire::CAPTURES;
 
 /// A scripted session: which programs it runs, which files it writes, and how it plays.
 pub struct Session {
@@ -25,9 +26,6 @@ pub struct Session {
     pub lessons: &'static [u32],
     /// The transcripts it writes, in the order `play` returns them.
     pub files: &'static [&'static str],
-    /// Whether it captures packets with tcpdump ([`super::capture`]): such a session is
-    /// skipped, with a note, where tcpdump cannot capture.
-    pub capture: bool,
     pub play: fn(&Programs) -> Result<Vec<Transcript>, String>,
 }
 
@@ -35,59 +33,50 @@ const TCP: &[u32] = &[1, 2];
 const UDP: &[u32] = &[3, 4];
 
 /// Every session, in the order the book meets them.
-pub const SESSIONS: [Session; 18] = [
+pub const SESSIONS: [Session; 13] = [
     Session {
         lessons: TCP,
         files: &["tcp-client.txt", "tcp-server.txt"],
-        capture: false,
         play: tcp_conversation,
     },
     Session {
         lessons: &[2],
         files: &["lesson2-netcat.txt", "lesson2-server.txt"],
-        capture: false,
         play: tcp_client_leaves,
     },
     Session {
         lessons: &[1],
         files: &["lesson1-refused.txt"],
-        capture: false,
         play: connection_refused,
     },
     Session {
         lessons: TCP,
         files: &["netkit-usage.txt", "lesson2-usage.txt"],
-        capture: false,
         play: bad_arguments,
     },
     Session {
         lessons: &[2],
         files: &["lesson2-in-use.txt", "lesson2-port-zero.txt"],
-        capture: false,
         play: port_taken_and_port_zero,
     },
     Session {
         lessons: UDP,
         files: &["udp-client.txt", "udp-server.txt"],
-        capture: false,
         play: udp_conversation,
     },
     Session {
         lessons: &[3],
         files: &["lesson3-retries.txt", "lesson3-netcat.txt"],
-        capture: false,
         play: udp_lost_datagrams,
     },
     Session {
         lessons: &[3],
         files: &["lesson3-refused.txt"],
-        capture: false,
         play: udp_nothing_listens,
     },
     Session {
         lessons: &[4],
         files: &["lesson4-netcat.txt", "lesson4-server-netcat.txt"],
-        capture: false,
         play: udp_server_and_netcat,
     },
     Session {
@@ -97,7 +86,6 @@ pub const SESSIONS: [Session; 18] = [
             "lesson4-usage.txt",
             "lesson4-in-use.txt",
         ],
-        capture: false,
         play: udp_bad_arguments_and_port_taken,
     },
     Session {
@@ -108,13 +96,11 @@ pub const SESSIONS: [Session; 18] = [
             "lesson5-bob.txt",
             "lesson5-cy.txt",
         ],
-        capture: false,
         play: concurrent_clients,
     },
     Session {
         lessons: &[6],
         files: &protected::FILES,
-        capture: false,
         play: protected::play,
     },
     Session {
@@ -125,38 +111,7 @@ pub const SESSIONS: [Session; 18] = [
             "lesson8-bob.txt",
             "lesson8-cy.txt",
         ],
-        capture: false,
         play: chat_of_three,
-    },
-    Session {
-        lessons: TCP,
-        files: &["wire-tcp-client.txt", "wire-tcp.txt"],
-        capture: true,
-        play: wire::tcp_conversation,
-    },
-    Session {
-        lessons: &[1],
-        files: &["wire-refused.txt"],
-        capture: true,
-        play: wire::connection_refused,
-    },
-    Session {
-        lessons: &[2],
-        files: &["wire-too-long.txt"],
-        capture: true,
-        play: wire::line_too_long,
-    },
-    Session {
-        lessons: UDP,
-        files: &["wire-udp.txt"],
-        capture: true,
-        play: wire::udp_conversation,
-    },
-    Session {
-        lessons: &[3],
-        files: &["wire-udp-refused.txt"],
-        capture: true,
-        play: wire::udp_nothing_listens,
     },
 ];
 

@@ -11,9 +11,40 @@ use std::net::TcpStream;
 use super::super::capture::{Filter, Tcpdump};
 use super::super::terminal::{Terminal, free_port, free_udp_port};
 use super::super::{Programs, SHOWN_PORT, SHOWN_TIME, STEP, Transcript, normalise};
+use super::Session;
 
 /// [`SHOWN_TIME`] as a server in UTC prints it.
 const UTC_TIME: &str = "2026-11-28T09:15:00Z";
+
+/// The sessions that capture packets, in the order the chapter shows them. They are
+/// skipped, with a note, where tcpdump cannot capture (`capture::can_capture`).
+pub const CAPTURES: [Session; 5] = [
+    Session {
+        lessons: &[1, 2],
+        files: &["wire-tcp-client.txt", "wire-tcp.txt"],
+        play: tcp_conversation,
+    },
+    Session {
+        lessons: &[1],
+        files: &["wire-refused.txt"],
+        play: connection_refused,
+    },
+    Session {
+        lessons: &[2],
+        files: &["wire-too-long.txt"],
+        play: line_too_long,
+    },
+    Session {
+        lessons: &[3, 4],
+        files: &["wire-udp.txt"],
+        play: udp_conversation,
+    },
+    Session {
+        lessons: &[3],
+        files: &["wire-udp-refused.txt"],
+        play: udp_nothing_listens,
+    },
+];
 
 fn shown_address() -> String {
     format!("127.0.0.1:{SHOWN_PORT}")
@@ -28,7 +59,7 @@ fn shown_address() -> String {
 /// machine: `2026-11-28T09:15:00Z` and a newline, 21 bytes.
 ///
 /// `wire-tcp-client.txt` (the client's terminal) and `wire-tcp.txt` (the capture).
-pub(super) fn tcp_conversation(programs: &Programs) -> Result<Vec<Transcript>, String> {
+fn tcp_conversation(programs: &Programs) -> Result<Vec<Transcript>, String> {
     let mut server = Terminal::start_with_env(programs, 2, &["0"], "1234", &[("TZ", "UTC")])?;
     let port = server.listening_port()?;
     let capture = Tcpdump::start(port, Filter::Tcp)?;
@@ -51,7 +82,7 @@ pub(super) fn tcp_conversation(programs: &Programs) -> Result<Vec<Transcript>, S
 /// The lesson 1 client with nothing listening on the port: a SYN, answered by a reset.
 ///
 /// `wire-refused.txt`. The client's terminal is `lesson1-refused.txt`.
-pub(super) fn connection_refused(programs: &Programs) -> Result<Vec<Transcript>, String> {
+fn connection_refused(programs: &Programs) -> Result<Vec<Transcript>, String> {
     let port = free_port()?;
     let capture = Tcpdump::start(port, Filter::Tcp)?;
     let address = format!("127.0.0.1:{port}");
@@ -66,7 +97,7 @@ pub(super) fn connection_refused(programs: &Programs) -> Result<Vec<Transcript>,
 /// the system answers for the closed socket with a reset.
 ///
 /// `wire-too-long.txt`.
-pub(super) fn line_too_long(programs: &Programs) -> Result<Vec<Transcript>, String> {
+fn line_too_long(programs: &Programs) -> Result<Vec<Transcript>, String> {
     let mut server = Terminal::start(programs, 2, &["0"], "1234")?;
     let port = server.listening_port()?;
     let mut capture = Tcpdump::start(port, Filter::Tcp)?;
@@ -106,7 +137,7 @@ pub(super) fn line_too_long(programs: &Programs) -> Result<Vec<Transcript>, Stri
 /// handshake, no close.
 ///
 /// `wire-udp.txt`. The terminals are those of `udp-client.txt` and `udp-server.txt`.
-pub(super) fn udp_conversation(programs: &Programs) -> Result<Vec<Transcript>, String> {
+fn udp_conversation(programs: &Programs) -> Result<Vec<Transcript>, String> {
     let mut server = Terminal::start(programs, 4, &["0"], "1234")?;
     let port = server.listening_port()?;
     let capture = Tcpdump::start(port, Filter::Udp)?;
@@ -129,7 +160,7 @@ pub(super) fn udp_conversation(programs: &Programs) -> Result<Vec<Transcript>, S
 /// unreachable" that the system sends back, which the client sees as "connection refused".
 ///
 /// `wire-udp-refused.txt`. The client's terminal is `lesson3-refused.txt`.
-pub(super) fn udp_nothing_listens(programs: &Programs) -> Result<Vec<Transcript>, String> {
+fn udp_nothing_listens(programs: &Programs) -> Result<Vec<Transcript>, String> {
     let port = free_udp_port()?;
     let capture = Tcpdump::start(port, Filter::Udp)?;
     let address = format!("127.0.0.1:{port}");
@@ -143,8 +174,8 @@ pub(super) fn udp_nothing_listens(programs: &Programs) -> Result<Vec<Transcript>
     )])
 }
 
-/// The server's reply is a random number of one to three digits; the transcripts show it
-/// as 464 (`udp-client.txt`), three bytes long.
+/// The server's reply is a random number from 1 to 1000, one to four digits; the
+/// transcripts show it as 464 (`udp-client.txt`), three bytes long.
 fn with_shown_reply_length(packets: &str) -> String {
     let reply = format!("IP {} > ", shown_address().replace(':', "."));
     packets
