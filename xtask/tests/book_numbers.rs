@@ -101,7 +101,7 @@ const PAIRS: &[Pair] = &[
         book: "a Rust toolchain (1.85 or newer",
     },
     Pair {
-        code_file: "tests/lesson4.rs",
+        code_file: "tests/lesson4/todo3_reply.rs",
         code: "const REQUESTS: usize = 25_000;",
         book_file: "book/src/lesson4.md",
         book: "asks your server 25,000 times",
