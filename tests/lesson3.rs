@@ -14,9 +14,9 @@
 //!
 //! - here: the command line and an unknown host, which need no socket;
 //! - `todo1_socket.rs`: the socket, aimed at the server (TODO(1));
-//! - `todo2_datagram.rs`: one line, one datagram (TODO(2));
-//! - `todo3_reply.rs`: the reply printed, and a wait with a limit (TODO(3));
-//! - `todo4_retries.rs`: three tries, then giving up and going on (TODO(4));
+//! - `todo2_retries.rs`: three tries, then giving up and going on (TODO(2));
+//! - `todo3_datagram.rs`: one line, one datagram (TODO(3));
+//! - `todo4_reply.rs`: the reply printed, and a wait with a limit (TODO(4));
 //! - `whole_client.rs`: the prompt, STOP, the end of the input, a lost stdout;
 //! - `further.rs`: the "Going further" exercises, off by default
 //!   (`cargo test -p lesson3 -- --ignored`).
@@ -37,12 +37,12 @@ use harness::{
 mod further;
 #[path = "lesson3/todo1_socket.rs"]
 mod todo1_socket;
-#[path = "lesson3/todo2_datagram.rs"]
-mod todo2_datagram;
-#[path = "lesson3/todo3_reply.rs"]
-mod todo3_reply;
-#[path = "lesson3/todo4_retries.rs"]
-mod todo4_retries;
+#[path = "lesson3/todo2_retries.rs"]
+mod todo2_retries;
+#[path = "lesson3/todo3_datagram.rs"]
+mod todo3_datagram;
+#[path = "lesson3/todo4_reply.rs"]
+mod todo4_reply;
 #[path = "lesson3/whole_client.rs"]
 mod whole_client;
 
@@ -54,10 +54,10 @@ const ADDRESS: &str = "The server's address";
 const SOCKET: &str = "TODO(1): a socket aimed at the server";
 const NOTHING_LISTENS: &str = "When nothing listens";
 const PROMPT: &str = "The prompt";
-const DATAGRAM: &str = "TODO(2): one line, one datagram";
+const RETRIES: &str = "TODO(2): asking again";
+const DATAGRAM: &str = "TODO(3): one line, one datagram";
 const PRINTING: &str = "Printing the reply";
-const WAITING: &str = "TODO(3): waiting, but not forever";
-const RETRIES: &str = "TODO(4): asking again";
+const WAITING: &str = "TODO(4): waiting, but not forever";
 const STOP_AND_END: &str = "STOP and the end of the input";
 const FURTHER: &str = "Going further";
 
@@ -93,7 +93,7 @@ fn line_not_as_typed(received: &[Datagram], line: &[u8]) -> Option<String> {
     (first.bytes != line).then(|| {
         format!(
             "the test's server answers only {}, and the first datagram your client sent was {}: \
-             each typed line goes as its text and exactly one \\n (TODO(2)).",
+             each typed line goes as its text and exactly one \\n (TODO(3)).",
             shown(line),
             shown(&first.bytes)
         )
@@ -123,7 +123,7 @@ fn sent_again(received: &[Datagram], still_running: bool) -> Option<(String, &'s
         (
             "the server answered each line at once, and your client sent a line again anyway: \
              a try that gets a reply is the last one. ask returns the first reply it receives, \
-             and sends again only after a wait that ran out (TODO(4))."
+             and sends again only after a wait that ran out (TODO(2))."
                 .to_string(),
             RETRIES,
         )

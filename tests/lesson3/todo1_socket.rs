@@ -124,7 +124,7 @@ fn ignores_datagrams_from_other_senders() {
             (
                 "the stranger's datagram was not printed, and the server's reply was not \
                  printed as \"Reply: 42\": a reply is the text of the bytes that arrived and \
-                 of no others (TODO(3)), printed after \"Reply: \"."
+                 of no others (TODO(4)), printed after \"Reply: \"."
                     .to_string(),
                 PRINTING,
             )
@@ -164,7 +164,7 @@ fn a_closed_port_is_one_line_and_status_1() {
             ),
             hint: "only a connected UDP socket hears about it: connect() the socket (TODO(1)), \
                    and then recv() fails with ErrorKind::ConnectionRefused (ConnectionReset \
-                   on Windows). Return that error as it is (TODO(3)): talk_to turns it into \
+                   on Windows). Return that error as it is (TODO(4)): talk_to turns it into \
                    one line, and main exits with 1. A client that says \"no reply ... after 3 \
                    tries\" here took that error for a wait that ran out: only WouldBlock and \
                    TimedOut mean \"no reply yet\"."

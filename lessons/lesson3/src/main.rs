@@ -19,7 +19,7 @@
 //! book explains it (chapter "A UDP client"). The comments say what must hold, not how.
 
 use std::io::{self, BufRead, ErrorKind, Write};
-use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+use std::net::{SocketAddr, ToSocketAddrs, UdpSocket}; // TODO(1) may need more names from here
 use std::process::ExitCode;
 use std::time::Duration;
 use std::vec;
@@ -148,44 +148,44 @@ fn prompt(keyboard: &mut impl BufRead) -> Result<Option<String>, String> {
     }
 }
 
-/// Sends one message as one datagram: the text and exactly one `\n`.
-fn send_line(socket: &UdpSocket, message: &str) -> io::Result<()> {
-    // TODO(2): send `message` to the server as one datagram: its text followed by exactly
-    // one newline, whatever the text (an empty line too).
-    todo!("TODO(2): send {message:?} as one datagram through {socket:?}")
-}
-
-/// Waits at most `REPLY_TIMEOUT` for one datagram; `None` if none came in time.
-#[allow(dead_code)] // `ask` calls it once TODO(4) is done; delete this line then.
-fn receive_reply(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<Option<String>> {
-    // TODO(3): wait for one datagram from the server, but never longer than REPLY_TIMEOUT.
-    // A datagram is `Ok(Some(text))`, the text made by `reply_text` from the bytes that
-    // arrived and no others. A wait that ran out is no error here but `Ok(None)`, on every
-    // system. Any other error goes back as it is.
-    todo!(
-        "TODO(3): wait at most {REPLY_TIMEOUT:?} for one datagram on {socket:?}, \
-         into a buffer of {} bytes",
-        buffer.len()
-    )
-}
-
 /// Sends `message` and waits for the reply, sending it again after each timeout, `TRIES`
 /// times in all. `None` if no reply came.
 fn ask(socket: &UdpSocket, message: &str, buffer: &mut [u8]) -> io::Result<Option<String>> {
-    // TODO(4): design the asking, the whole function. Send `message` and wait for the reply
+    // TODO(2): design the asking, the whole function. Send `message` and wait for the reply
     // (`send_line` and `receive_reply` are one step each). A wait that ran out means that
     // the message or its reply may have been lost: send the same message again, TRIES
     // times in all, and return the first reply. When no try got one, return `Ok(None)`:
     // `talk_to` says so and goes on. An error ends the asking at once.
     todo!(
-        "TODO(4): ask {message:?} through {socket:?}, {TRIES} tries at most, \
+        "TODO(2): ask {message:?} through {socket:?}, {TRIES} tries at most, \
          with a buffer of {} bytes",
         buffer.len()
     )
 }
 
+/// Sends one message as one datagram: the text and exactly one `\n`.
+fn send_line(socket: &UdpSocket, message: &str) -> io::Result<()> {
+    // TODO(3): send `message` to the server as one datagram: its text followed by exactly
+    // one newline, whatever the text (an empty line too).
+    todo!("TODO(3): send {message:?} as one datagram through {socket:?}")
+}
+
+/// Waits at most `REPLY_TIMEOUT` for one datagram; `None` if none came in time.
+#[allow(dead_code)] // `ask` calls it once TODO(2) is done; delete this line then.
+fn receive_reply(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<Option<String>> {
+    // TODO(4): wait for one datagram from the server, but never longer than REPLY_TIMEOUT.
+    // A datagram is `Ok(Some(text))`, the text made by `reply_text` from the bytes that
+    // arrived and no others. A wait that ran out is no error here but `Ok(None)`, on every
+    // system. Any other error goes back as it is.
+    todo!(
+        "TODO(4): wait at most {REPLY_TIMEOUT:?} for one datagram on {socket:?}, \
+         into a buffer of {} bytes",
+        buffer.len()
+    )
+}
+
 /// The reply as text: its trailing `\n` or `\r\n` removed, bytes that are not UTF-8 as `�`.
-#[allow(dead_code)] // `receive_reply` calls it once TODO(3) is done; delete this line then.
+#[allow(dead_code)] // `receive_reply` calls it once TODO(4) is done; delete this line then.
 fn reply_text(datagram: &[u8]) -> String {
     let text = datagram.strip_suffix(b"\n").unwrap_or(datagram);
     let text = text.strip_suffix(b"\r").unwrap_or(text);

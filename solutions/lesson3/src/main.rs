@@ -20,7 +20,9 @@
 // ANCHOR_END: header
 
 use std::io::{self, BufRead, ErrorKind, Write};
+// ANCHOR: imports
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+// ANCHOR_END: imports
 use std::process::ExitCode;
 use std::time::Duration;
 use std::vec;
@@ -166,23 +168,42 @@ fn prompt(keyboard: &mut impl BufRead) -> Result<Option<String>, String> {
     }
 }
 
+// ANCHOR: ask
+/// Sends `message` and waits for the reply, sending it again after each timeout, `TRIES`
+/// times in all. `None` if no reply came.
+fn ask(socket: &UdpSocket, message: &str, buffer: &mut [u8]) -> io::Result<Option<String>> {
+    // ANCHOR: todo2
+    for _ in 0..TRIES {
+        send_line(socket, message)?;
+        if let Some(reply) = receive_reply(socket, buffer)? {
+            return Ok(Some(reply));
+        }
+        // No reply in time: our datagram or the reply was lost, or the server is slow. Asking
+        // again does no harm here, but if both tries are answered in the end, one answer is
+        // left over for the next message (see "Late replies" in the book).
+    }
+    Ok(None)
+    // ANCHOR_END: todo2
+}
+// ANCHOR_END: ask
+
 // ANCHOR: send_line
 /// Sends one message as one datagram: the text and exactly one `\n`.
 fn send_line(socket: &UdpSocket, message: &str) -> io::Result<()> {
-    // ANCHOR: todo2
+    // ANCHOR: todo3
     let datagram = format!("{message}\n");
     // One `send` is one datagram. It leaves whole or not at all (there is no partial send to
     // finish as with TCP's `write`), and the server receives it whole or not at all.
     socket.send(datagram.as_bytes())?;
     Ok(())
-    // ANCHOR_END: todo2
+    // ANCHOR_END: todo3
 }
 // ANCHOR_END: send_line
 
 // ANCHOR: receive_reply
 /// Waits at most `REPLY_TIMEOUT` for one datagram; `None` if none came in time.
 fn receive_reply(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<Option<String>> {
-    // ANCHOR: todo3
+    // ANCHOR: todo4
     // Without a timeout, `recv` would wait forever for a reply that was lost.
     socket.set_read_timeout(Some(REPLY_TIMEOUT))?;
     match socket.recv(buffer) {
@@ -194,28 +215,9 @@ fn receive_reply(socket: &UdpSocket, buffer: &mut [u8]) -> io::Result<Option<Str
         }
         Err(error) => Err(error),
     }
-    // ANCHOR_END: todo3
-}
-// ANCHOR_END: receive_reply
-
-// ANCHOR: ask
-/// Sends `message` and waits for the reply, sending it again after each timeout, `TRIES`
-/// times in all. `None` if no reply came.
-fn ask(socket: &UdpSocket, message: &str, buffer: &mut [u8]) -> io::Result<Option<String>> {
-    // ANCHOR: todo4
-    for _ in 0..TRIES {
-        send_line(socket, message)?;
-        if let Some(reply) = receive_reply(socket, buffer)? {
-            return Ok(Some(reply));
-        }
-        // No reply in time: our datagram or the reply was lost, or the server is slow. Asking
-        // again does no harm here, but if both tries are answered in the end, one answer is
-        // left over for the next message (see "Late replies" in the book).
-    }
-    Ok(None)
     // ANCHOR_END: todo4
 }
-// ANCHOR_END: ask
+// ANCHOR_END: receive_reply
 
 // ANCHOR: helpers
 /// The reply as text: its trailing `\n` or `\r\n` removed, bytes that are not UTF-8 as `�`.

@@ -1,4 +1,4 @@
-//! TODO(2): one typed line, one datagram, with exactly one newline.
+//! TODO(3): one typed line, one datagram, with exactly one newline.
 
 use crate::*;
 

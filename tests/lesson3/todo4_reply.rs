@@ -1,4 +1,4 @@
-//! TODO(3): the wait for a reply, and what is printed. A reply is printed as
+//! TODO(4): the wait for a reply, and what is printed. A reply is printed as
 //! `Reply: <text>`; a lost one does not make the client wait for ever.
 
 use crate::*;
@@ -34,7 +34,7 @@ fn prints_each_reply_after_reply_prefix() {
                 ),
                 hint: "a reply is reply_text() of the bytes that recv() says arrived, \
                        &buffer[..size], and of no others: the rest of the buffer holds nothing \
-                       of this datagram (TODO(3)). talk_to prints it after \"Reply: \"."
+                       of this datagram (TODO(4)). talk_to prints it after \"Reply: \"."
                     .into(),
                 section: PRINTING.into(),
             },
@@ -111,7 +111,7 @@ fn sends_a_lost_message_again() {
                 (0 | 1, None) => (
                     "your client sent \"hello\" once and then waited, and waited: recv() waits \
                      for ever unless the socket has a read timeout. Give it one of REPLY_TIMEOUT \
-                     before you wait (TODO(3))."
+                     before you wait (TODO(4))."
                         .to_string(),
                     WAITING,
                 ),
@@ -119,27 +119,27 @@ fn sends_a_lost_message_again() {
                     "your client ended with an error when its wait ran out. A wait that runs into \
                      the read timeout fails with an error of kind WouldBlock (Linux, macOS) or \
                      TimedOut (Windows): that one means \"no reply yet\", Ok(None), on every \
-                     system (TODO(3))."
+                     system (TODO(4))."
                         .to_string(),
                     WAITING,
                 ),
                 (0 | 1, _) => (
                     "your client sent \"hello\" only once, then gave up on it. When a wait runs \
-                     out, ask must send the same message again, TRIES times in all (TODO(4))."
+                     out, ask must send the same message again, TRIES times in all (TODO(2))."
                         .to_string(),
                     RETRIES,
                 ),
                 _ if !waited_right => (
                     format!(
                         "the second try must come after a wait of REPLY_TIMEOUT ({} s) without a \
-                         reply: set that read timeout on the socket before each wait (TODO(3)).",
+                         reply: set that read timeout on the socket before each wait (TODO(4)).",
                         REPLY_TIMEOUT.as_secs()
                     ),
                     WAITING,
                 ),
                 _ => (
                     "send the same line again after a wait that ran out, and print the reply to \
-                     the second try (TODO(4))."
+                     the second try (TODO(2))."
                         .to_string(),
                     RETRIES,
                 ),
