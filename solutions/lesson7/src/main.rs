@@ -141,6 +141,7 @@ fn welcome(
     tasks: &TaskTracker,
     shutdown: &CancellationToken,
 ) {
+    // ANCHOR: todo1
     // Only the accept loop adds to the count, so it cannot grow between this check and the
     // guard: N clients at most, and a refused client is never counted.
     if server.client_count.load(Relaxed) >= server.max_clients {
@@ -149,6 +150,7 @@ fn welcome(
     let guard = ConnectionGuard::new(server);
     server.served.fetch_add(1, Relaxed);
     tasks.spawn(serve_client(client, guard, shutdown.clone()));
+    // ANCHOR_END: todo1
 }
 
 /// Turns a client away without waiting for it: the accept loop goes straight back to work.
@@ -240,6 +242,7 @@ async fn next_line(
     deadline: Instant,
     shutdown: &CancellationToken,
 ) -> io::Result<Next> {
+    // ANCHOR: todo2
     tokio::select! {
         // The timeout wraps the whole line: bytes without a newline do not move it.
         line = timeout_at(deadline, read_line(requests)) => match line {
@@ -249,6 +252,7 @@ async fn next_line(
         // The read is dropped half-done: fine here, as the connection ends anyway.
         () = shutdown.cancelled() => Ok(Next::ShuttingDown),
     }
+    // ANCHOR_END: todo2
 }
 
 /// netkit::read_line, on tokio: one line of at most 64 KiB, however much the peer sends.
@@ -266,6 +270,7 @@ async fn read_line(requests: &mut (impl AsyncBufReadExt + Unpin)) -> io::Result<
 /// netkit::send_and_close, on tokio: the words, then the end of our stream, then what the
 /// client still sends is read and dropped for a moment, so that closing is not a reset.
 async fn send_and_close(client: &mut TcpStream, words: &str) -> io::Result<()> {
+    // ANCHOR: todo3
     client.write_all(words.as_bytes()).await?;
     client.shutdown().await?;
     let mut discarded = [0u8; 4096];
@@ -275,18 +280,21 @@ async fn send_and_close(client: &mut TcpStream, words: &str) -> io::Result<()> {
     };
     let _ = timeout(Duration::from_secs(2), drain).await;
     Ok(())
+    // ANCHOR_END: todo3
 }
 // ANCHOR_END: send_and_close
 
 // ANCHOR: shut_down
 /// Tells every task to say `BYE`, waits for them at most [`GRACE`], then logs the last line.
 async fn shut_down(server: &Server, tasks: &TaskTracker, shutdown: &CancellationToken) {
+    // ANCHOR: todo4
     shutdown.cancel();
     tasks.close();
     // A client that never reads cannot hold the server open: after GRACE, we go anyway.
     let _ = timeout(GRACE, tasks.wait()).await;
     let served = server.served.load(Relaxed);
     server.log(format!("Shut down: {served} clients served"));
+    // ANCHOR_END: todo4
 }
 
 /// Resolves at Ctrl-C, or SIGTERM where the system has it. The handlers are registered
