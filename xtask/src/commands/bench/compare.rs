@@ -5,13 +5,18 @@
 //! Request/reply runs are interleaved: round 1 of every server at every level, then round 2,
 //! so that a machine that gets busier during the run does not favour whoever went first.
 //! With `--rounds R`, each cell shows the run with the median replies per second.
+//!
+//! Every line fits [`WIDTH`] columns, a terminal projected at a size the back of a room can
+//! read: the tables name the servers briefly (`lesson 7`, `Go`), and whatever does not fit a
+//! table's row (a server's errors, its threads in request/reply) is in the lines above it.
 
 use std::fs;
 
 use super::Options;
+use super::WIDTH;
 use super::hold::{self, HoldReport};
 use super::request_reply::{self, Row, mebibytes, micros, shown};
-use super::server::Launch;
+use super::server::{Launch, ServerSpec};
 use super::slowloris;
 
 /// Request/reply against every server: returns how many replies came in all.
@@ -29,18 +34,21 @@ pub(super) fn request_reply(options: &Options, launch: &Launch) -> Result<usize,
                 running.report_stderr();
                 let row = row?;
                 println!(
-                    "  round {round}, {connections} clients, {}: {:.0} replies/s, p99 {}",
-                    server.label(),
+                    "  round {round}, {connections} clients, {}: {:.0} replies/s, p99 {}, \
+                     {} threads, {} errors",
+                    server.short_label(),
                     row.per_second,
-                    micros(row.p99)
+                    micros(row.p99),
+                    shown(row.threads),
+                    row.errors
                 );
                 rows[level][index].push(row);
             }
         }
     }
-    println!(
-        "\nBusy clients: each sends a line and waits for the reply, again and again, for {} s; \
-         {}. {}\n",
+    let about = format!(
+        "Busy clients: each sends a line and waits for the reply, again and again, for {} s; \
+         {}. {}",
         options.seconds,
         if options.rounds > 1 {
             format!("the median of {} runs", options.rounds)
@@ -49,35 +57,55 @@ pub(super) fn request_reply(options: &Options, launch: &Launch) -> Result<usize,
         },
         conditions
     );
-    println!(
-        "| clients | server | replies/s | ÷ first | p50 | p99 | ÷ first | p99.9 | errors | \
-         threads | peak RSS | CPU/reply |"
-    );
-    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("\n{}\n", xtask::text::wrap(&about, 0, WIDTH));
+    for line in REQUEST_REPLY_HEADING {
+        println!("{line}");
+    }
     let mut answered = 0;
+    let mut errors = Vec::new();
     for (level, &connections) in levels.iter().enumerate() {
         let medians: Vec<Row> = rows[level].iter_mut().map(|runs| median(runs)).collect();
         let first = &medians[0];
         for (server, row) in servers.iter().zip(&medians) {
             answered += row.replies;
-            println!(
-                "| {} | {} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                thousands(connections as u64),
-                server.label(),
-                row.per_second,
-                ratio(Some(row.per_second), Some(first.per_second)),
-                micros(row.p50),
-                micros(row.p99),
-                ratio(row.p99.map(|p| p as f64), first.p99.map(|p| p as f64)),
-                micros(row.p999),
-                row.errors,
-                shown(row.threads),
-                row.peak_rss.map_or("-".into(), mebibytes),
-                row.cpu_per_reply()
-            );
+            println!("{}", request_reply_row(&server.short_label(), row, first));
+            if row.errors > 0 {
+                errors.push(format!(
+                    "{} at {}: {}",
+                    server.short_label(),
+                    thousands(connections as u64),
+                    thousands(row.errors)
+                ));
+            }
         }
     }
+    if !errors.is_empty() {
+        let note = format!("Errors (in the runs shown): {}.", errors.join("; "));
+        println!("\n{}", xtask::text::wrap(&note, 0, WIDTH));
+    }
     Ok(answered)
+}
+
+/// The request/reply comparison's heading and its alignment line.
+const REQUEST_REPLY_HEADING: [&str; 2] = [
+    "| clients | server | replies/s | ÷ first | p50 | p99 | ÷ first | p99.9 | peak RSS | CPU/reply |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+];
+
+/// One server at one level, beside the first server at that level.
+fn request_reply_row(label: &str, row: &Row, first: &Row) -> String {
+    format!(
+        "| {} | {label} | {:.0} | {} | {} | {} | {} | {} | {} | {} |",
+        thousands(row.connections as u64),
+        row.per_second,
+        ratio(Some(row.per_second), Some(first.per_second)),
+        micros(row.p50),
+        micros(row.p99),
+        ratio(row.p99.map(|p| p as f64), first.p99.map(|p| p as f64)),
+        micros(row.p999),
+        row.peak_rss.map_or("-".into(), mebibytes),
+        row.cpu_per_reply()
+    )
 }
 
 /// Holding `count` idle connections, on every server; one column each.
@@ -91,18 +119,31 @@ pub(super) fn hold(options: &Options, launch: &Launch, count: usize) -> Result<u
         running.report_stderr();
         reports.push(report?);
     }
-    println!(
-        "\nHolding {} connections, opened in waves, then one round trip on each. {conditions}\n",
+    let about = format!(
+        "Holding {} connections, opened in waves, then one round trip on each. The server's \
+         memory per connection is how much its RSS grew from before the first connection, \
+         divided by the connections held. {conditions}",
         thousands(count as u64)
     );
-    let labels: Vec<String> = options.servers.iter().map(|s| s.label()).collect();
-    println!(
-        "| holding {} connections | {} |",
-        thousands(count as u64),
-        labels.join(" | ")
-    );
-    println!("|---|{}", "---:|".repeat(labels.len()));
-    let rows: [(&str, Cell); 8] = [
+    println!("\n{}\n", xtask::text::wrap(&about, 0, WIDTH));
+    for line in hold_table(count, &options.servers, &reports) {
+        println!("{line}");
+    }
+    Ok(reports.iter().map(|r| r.answered).sum())
+}
+
+/// The hold comparison: one row per measure, one column per server.
+fn hold_table(count: usize, servers: &[ServerSpec], reports: &[HoldReport]) -> Vec<String> {
+    let labels: Vec<String> = servers.iter().map(ServerSpec::short_label).collect();
+    let mut lines = vec![
+        format!(
+            "| holding {} connections | {} |",
+            thousands(count as u64),
+            labels.join(" | ")
+        ),
+        format!("|---|{}", "---:|".repeat(labels.len())),
+    ];
+    let rows: [(&str, Cell); 11] = [
         ("connected", |r| thousands(r.connected as u64)),
         ("time to connect them all", |r| {
             format!("{:.2} s", r.connect_seconds)
@@ -115,18 +156,25 @@ pub(super) fn hold(options: &Options, launch: &Launch, count: usize) -> Result<u
             format!("{:.2} s", r.round_seconds)
         }),
         ("server threads", |r| shown(r.threads)),
+        ("server RSS before connecting", |r| {
+            r.memory.before.map_or("-".into(), mebibytes)
+        }),
+        ("RSS per connection, all idle", |r| {
+            hold::kibibytes(r.memory.idle_per_connection())
+        }),
+        ("RSS per connection, after replies", |r| {
+            hold::kibibytes(r.memory.after_round_per_connection())
+        }),
         ("server peak memory (RSS)", |r| {
-            r.peak_rss.map_or("-".into(), mebibytes)
+            r.memory.peak.map_or("-".into(), mebibytes)
         }),
-        ("all closed, then a new client asks: the reply", |r| {
-            r.after_close.clone()
-        }),
+        ("all closed, a new client is told", |r| r.after_close.cell()),
     ];
     for (name, cell) in rows {
         let cells: Vec<String> = reports.iter().map(cell).collect();
-        println!("| {name} | {} |", cells.join(" | "));
+        lines.push(format!("| {name} | {} |", cells.join(" | ")));
     }
-    Ok(reports.iter().map(|r| r.answered).sum())
+    lines
 }
 
 /// One row of the hold table: how a report shows in its column.
@@ -148,12 +196,13 @@ pub(super) fn slowloris(
         running.report_stderr();
         reports.push(report?);
     }
-    println!(
-        "\nSlowloris: {} clients each send one byte of a line, then nothing; one more client \
-         asks every 10 ms. `{{idle}}` is {} s. {conditions}\n",
+    let about = format!(
+        "Slowloris: {} clients each send one byte of a line, then nothing; one more client \
+         asks every 10 ms. `{{idle}}` is {} s. {conditions}",
         thousands(stalled as u64),
         launch.idle_timeout
     );
+    println!("\n{}\n", xtask::text::wrap(&about, 0, WIDTH));
     let mut heading = String::from("| s |");
     let mut rule = String::from("|---:|");
     for server in &options.servers {
@@ -259,6 +308,105 @@ pub(super) fn conditions(launch: &super::server::Launch) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::path::PathBuf;
+
+    use super::hold::{AfterClose, Memory};
+
+    /// Four servers, as in `--compare 5,6,7,go`.
+    fn four_servers() -> Vec<ServerSpec> {
+        let mut servers: Vec<ServerSpec> =
+            ["lesson5-solution", "lesson6-solution", "lesson7-solution"]
+                .map(|package| ServerSpec::lesson(package, Vec::new()))
+                .into_iter()
+                .collect();
+        servers.push(ServerSpec::Go(PathBuf::from("concTCP")));
+        servers
+    }
+
+    fn assert_fits(lines: &[String]) {
+        for line in lines {
+            let width = line.chars().count();
+            assert!(width <= WIDTH, "{width} columns: {line}");
+        }
+    }
+
+    #[test]
+    fn the_request_reply_table_fits_with_four_servers() {
+        // The widest a run on one machine gives: under a million replies per second, under
+        // a gigabyte, a p99 ratio with two digits before the point.
+        let widest = Row {
+            connections: 10_000,
+            replies: 1,
+            per_second: 999_999.0,
+            p50: Some(9_999_000),
+            p99: Some(9_999_000),
+            p999: Some(9_999_000),
+            errors: 100_000,
+            threads: Some(10_002),
+            peak_rss: Some(999 * 1024),
+            cpu: Some(99.0e-6),
+        };
+        let first = Row {
+            per_second: 99_999.0,
+            p99: Some(100_000),
+            ..widest.clone()
+        };
+        let mut lines: Vec<String> = REQUEST_REPLY_HEADING.map(String::from).to_vec();
+        for server in four_servers() {
+            lines.push(request_reply_row(&server.short_label(), &widest, &first));
+        }
+        assert!(
+            lines[2].contains("| lesson 5 | 999999 | 10.00× |"),
+            "{}",
+            lines[2]
+        );
+        assert!(
+            lines[2].ends_with("| 999.0 MiB | 99.0 µs |"),
+            "{}",
+            lines[2]
+        );
+        assert_fits(&lines);
+    }
+
+    #[test]
+    fn the_hold_table_shows_memory_per_connection_and_fits_with_four_servers() {
+        let widest = HoldReport {
+            connected: 100_000,
+            connect_seconds: 99.99,
+            idle_cpu: Some(1.0),
+            answered: 100_000,
+            round_seconds: 99.99,
+            threads: Some(100_002),
+            memory: Memory {
+                before: Some(3 * 1024),
+                idle: Some(3 * 1024 + 100_000 * 64),
+                after_round: Some(3 * 1024 + 100_000 * 9999),
+                peak: Some(999 * 1024),
+                connections: 100_000,
+            },
+            after_close: AfterClose::Told("100000".into(), 14.99),
+        };
+        let reports = vec![widest; 4];
+        let lines = hold_table(100_000, &four_servers(), &reports);
+        assert_eq!(
+            lines[0],
+            "| holding 100,000 connections | lesson 5 | lesson 6 | lesson 7 | Go |"
+        );
+        let row = |name: &str| {
+            lines
+                .iter()
+                .find(|line| line.starts_with(&format!("| {name} |")))
+                .cloned()
+                .unwrap_or_else(|| panic!("no row {name:?} in {lines:#?}"))
+        };
+        assert!(row("RSS per connection, all idle").ends_with("| 64.0 KiB |"));
+        assert!(row("RSS per connection, after replies").ends_with("| 9999.0 KiB |"));
+        assert!(row("server RSS before connecting").ends_with("| 3.0 MiB |"));
+        assert!(row("server peak memory (RSS)").ends_with("| 999.0 MiB |"));
+        assert!(row("all closed, a new client is told").ends_with("| 1000…, 15.0 s |"));
+        assert_fits(&lines);
+    }
 
     #[test]
     fn thousands_are_grouped() {

@@ -12,6 +12,8 @@
 //!   closes them all and asks from one new connection: a counting server (lesson 5) that
 //!   uncounts its clients answers `1`. Meanwhile it watches the server's CPU for two seconds
 //!   while every connection is idle: a server that polls its idle connections pays for it.
+//!   And what one connection costs the server in memory, idle and after its round trip: the
+//!   growth of its resident memory (`VmRSS`) since before the first, per connection.
 //! - **slowloris** (`--slowloris N`): N connections each send one byte of a line and then
 //!   nothing, while one more asks every 10 ms; each second, that client's latency and the
 //!   stalled connections the server still holds (see [`slowloris`]).
@@ -81,6 +83,9 @@ const WAVE: usize = 100;
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 /// File handles the bench needs besides its connections (stdio, pipes, /proc files).
 const SPARE_FILES: u64 = 64;
+/// Columns that every line the bench prints fits, so that a terminal projected at a size the
+/// back of a room can read shows it whole (`--fan-out`'s table keeps to 60, a pane's width).
+const WIDTH: usize = 100;
 /// The chat server that `--fan-out` measures unless another server is named.
 const CHAT_LESSON: u32 = 8;
 /// The room sizes of `--fan-out` when `--connections` is not given.

@@ -66,6 +66,18 @@ impl ServerSpec {
         }
     }
 
+    /// The name in a table's heading or cell, as the book writes it: `lesson 7`, `Go`.
+    pub(super) fn short_label(&self) -> String {
+        match self {
+            ServerSpec::Lesson { package, .. } => package
+                .strip_suffix("-solution")
+                .and_then(|name| name.strip_prefix("lesson"))
+                .map_or_else(|| package.clone(), |number| format!("lesson {number}")),
+            ServerSpec::Go(_) => "Go".into(),
+            ServerSpec::Command(_) | ServerSpec::Running(_) => self.label(),
+        }
+    }
+
     /// Builds a lesson's solution (once) in release mode.
     pub(super) fn build(&mut self) -> Result<(), String> {
         if let ServerSpec::Lesson {
@@ -283,11 +295,12 @@ impl RunningServer {
             .map(|text| text.lines().count())
             .unwrap_or(0);
         if lines > 0 {
-            println!(
-                "  (the server printed {lines} line(s) on stderr, the last: {}; all in {})",
+            let note = format!(
+                "(the server printed {lines} line(s) on stderr, the last: {}; all in {})",
                 self.stderr_tail(),
                 path.display()
             );
+            println!("{}", xtask::text::wrap(&note, 2, super::WIDTH));
         }
     }
 }
