@@ -44,7 +44,8 @@
 //! `Listening on` line, so this works for every server, and no test connection is left
 //! behind in a server's count.
 //!
-//! The open-files limit, which `--hold 10000` needs raised, is dealt with in [`files`].
+//! The open-files limit, which `--hold 10000` needs raised, is dealt with in [`files`], and
+//! the limits the bench cannot raise (the hard limit, the local ports) are named there.
 //!
 //! ## The listen backlog
 //!
@@ -128,8 +129,9 @@ pub fn run(args: &flags::Bench) -> Result<(), Error> {
     if args.fan_out {
         return fan_out(&course, args);
     }
-    let needed_files = match (args.hold, args.slowloris) {
-        (Some(count), _) | (None, Some(count)) => count as u64 + 1,
+    // The most connections open at once (the slowloris run's polite client is one more).
+    let connections = match (args.hold, args.slowloris) {
+        (Some(count), _) | (None, Some(count)) => count + 1,
         (None, None) => args
             .connections
             .as_ref()
@@ -137,10 +139,14 @@ pub fn run(args: &flags::Bench) -> Result<(), Error> {
             .iter()
             .copied()
             .max()
-            .unwrap_or(1) as u64,
-    } + SPARE_FILES;
+            .unwrap_or(1),
+    };
+    let needed_files = connections as u64 + SPARE_FILES;
     if let Some(status) = files::rerun_with_more_files(needed_files)? {
         return Ok(status?);
+    }
+    for note in files::limit_notes(connections, needed_files) {
+        println!("{note}");
     }
     let mut options = options(&course, args)?;
     for server in &mut options.servers {
@@ -200,8 +206,12 @@ fn fan_out(course: &Course, args: &flags::Bench) -> Result<(), Error> {
         .unwrap_or_else(|| FAN_OUT_SIZES.to_vec());
     let largest = sizes.iter().copied().max().unwrap_or(1) as u64;
     // Each client is one handle in the bench, and its clone for the listener another.
-    if let Some(status) = files::rerun_with_more_files(2 * largest + SPARE_FILES)? {
+    let needed_files = 2 * largest + SPARE_FILES;
+    if let Some(status) = files::rerun_with_more_files(needed_files)? {
         return Ok(status?);
+    }
+    for note in files::limit_notes(largest as usize, needed_files) {
+        println!("{note}");
     }
     let mut server = match &args.server {
         None => lesson_server(course, CHAT_LESSON)?.0,
