@@ -91,7 +91,6 @@ fn a_line_in_pieces_is_one_line() {
     protected::check_line_in_pieces(&LESSON, &SECTIONS);
 }
 
-// ---------------------------------------------------------------------------------------
 // Going further (book/src/lesson6.md, "Going further"): extensions to write after the
 // lesson. Off by default; run them with `cargo test -p lesson6 -- --ignored`.
 

@@ -21,7 +21,6 @@ fn state_file(name: &str) -> PathBuf {
     Path::new(STATE_DIR).join(name)
 }
 
-// ---------------------------------------------------------------------------------------
 // Lessons seen passing: `lessonN <fingerprint>` per line in `passed.txt`.
 
 /// Remembers that the lesson passed with its files as they are now.
@@ -99,7 +98,6 @@ fn test_files_in(root: &Path, lesson: &Lesson) -> Vec<PathBuf> {
     files
 }
 
-// ---------------------------------------------------------------------------------------
 // Hints shown: `lessonN 1 2` per line in `hints-seen.txt`.
 
 /// Which hints were shown, per lesson.

@@ -5,9 +5,6 @@ use std::path::{Path, PathBuf};
 
 use super::{BUILD, QUICK, Session, cargo_turn, git, run, scratch, succeeded, text, xtask};
 
-// ---------------------------------------------------------------------------------------
-// hint
-
 /// `hint 1` shows hint 1, then hint 2, and says how many are left; `hint 1 K` shows hint K;
 /// what was shown is kept outside the lessons.
 #[test]
@@ -41,9 +38,6 @@ fn hint_shows_the_next_hint_each_time() {
     let changed = git(&root, &["status", "--porcelain", "--", "lessons"]);
     assert!(changed.is_empty(), "hint changed the lessons: {changed}");
 }
-
-// ---------------------------------------------------------------------------------------
-// reset
 
 /// The learner worked on two lessons and wants lesson 1 back. `reset 1` refuses without a
 /// terminal unless given `--yes`; with it, lesson 1's program is exactly the skeleton as
@@ -144,9 +138,6 @@ fn bad_arguments_are_one_line_and_status_2() {
         }
     }
 }
-
-// ---------------------------------------------------------------------------------------
-// watch
 
 /// The tests run at once, run again when a file of the lesson changes, and say when the
 /// lesson is done and what comes next; `q` quits.

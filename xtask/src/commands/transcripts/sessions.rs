@@ -123,7 +123,6 @@ fn shown_address() -> String {
     format!("127.0.0.1:{SHOWN_PORT}")
 }
 
-// ---------------------------------------------------------------------------------------
 // Lessons 1 and 2: TCP, one client, one server
 
 /// The lesson 1 client talks to the time server, then sends STOP, which ends both.
@@ -228,7 +227,6 @@ fn port_taken_and_port_zero(programs: &Programs) -> Result<Vec<Transcript>, Stri
     ])
 }
 
-// ---------------------------------------------------------------------------------------
 // Lessons 3 and 4: UDP
 
 /// The lesson 3 client asks the lesson 4 server twice, then sends STOP, which ends both.
@@ -353,7 +351,6 @@ fn udp_bad_arguments_and_port_taken(programs: &Programs) -> Result<Vec<Transcrip
     ])
 }
 
-// ---------------------------------------------------------------------------------------
 // Lesson 5: many clients at once
 
 /// Three netcat clients, Ada, Bob and Cy, connect one after the other; Bob leaves with
