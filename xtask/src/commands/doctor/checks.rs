@@ -1,12 +1,8 @@
-//! The doctor's checks, one function each. Every check finishes in moments: the programs
-//! it runs (`rustc`, `nc -h`, `sh`, `mdbook`) get a deadline, and the sockets it opens are
-//! on loopback only.
+//! The doctor's checks of the tools, one function each: Rust, netcat, the open-files limit,
+//! mdBook (those of the network are in `loopback.rs`). Every check finishes in moments: the
+//! programs it runs (`rustc`, `nc -h`, `sh`, `mdbook`) get a deadline.
 
 use std::ffi::OsString;
-use std::io::{Read, Write};
-use std::net::{
-    IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket,
-};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -19,8 +15,6 @@ use super::system::{Package, System};
 
 /// The longest any program the doctor runs may take.
 const DEADLINE: Duration = Duration::from_secs(10);
-/// The longest a loopback exchange may take.
-const LOOPBACK: Duration = Duration::from_secs(2);
 
 /// Open files the busiest tests need: lessons 6 and 7 hold 1,000 connections at once, each
 /// a file in the test and one in the server (`tests/harness/src/protected/log.rs` skips
@@ -61,9 +55,6 @@ fn output_of(machine: &Machine, program: &Path, args: &[&str]) -> Option<String>
     Some(text)
 }
 
-// ---------------------------------------------------------------------------------------
-// Rust
-
 /// `1.85` or `1.85.0` as numbers, for comparing.
 fn version(text: &str) -> Option<(u32, u32, u32)> {
     let mut parts = text.trim().split('.').map(|part| part.parse::<u32>().ok());
@@ -103,9 +94,6 @@ pub(super) fn rust(machine: &Machine, wanted: Option<&str>) -> Finding {
         None => Finding::ok(format!("Rust {found}")),
     }
 }
-
-// ---------------------------------------------------------------------------------------
-// netcat
 
 /// The netcat variant, from what `nc -h` prints.
 pub(super) fn netcat_variant(help: &str) -> &'static str {
@@ -155,96 +143,6 @@ pub(super) fn netcat(machine: &Machine) -> Finding {
     Finding::ok(format!("netcat: `{name}` is {variant}"))
 }
 
-// ---------------------------------------------------------------------------------------
-// Loopback
-
-/// A TCP connection on loopback, one byte each way, within [`LOOPBACK`].
-fn tcp_round_trip(ip: IpAddr) -> std::io::Result<()> {
-    let listener = TcpListener::bind((ip, 0))?;
-    let address = listener.local_addr()?;
-    let mut client = TcpStream::connect_timeout(&address, LOOPBACK)?;
-    let (mut server, _) = listener.accept()?;
-    server.set_read_timeout(Some(LOOPBACK))?;
-    client.set_read_timeout(Some(LOOPBACK))?;
-    client.write_all(b"?")?;
-    let mut byte = [0];
-    server.read_exact(&mut byte)?;
-    server.write_all(b"!")?;
-    client.read_exact(&mut byte)?;
-    Ok(())
-}
-
-/// A datagram each way on loopback.
-fn udp_round_trip(ip: IpAddr) -> std::io::Result<()> {
-    let server = UdpSocket::bind((ip, 0))?;
-    let client = UdpSocket::bind((ip, 0))?;
-    server.set_read_timeout(Some(LOOPBACK))?;
-    client.set_read_timeout(Some(LOOPBACK))?;
-    client.send_to(b"?", server.local_addr()?)?;
-    let mut byte = [0];
-    let (_, from) = server.recv_from(&mut byte)?;
-    server.send_to(b"!", from)?;
-    client.recv_from(&mut byte)?;
-    Ok(())
-}
-
-pub(super) fn loopback(machine: &Machine) -> Finding {
-    let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    let failed = match (tcp_round_trip(ip), udp_round_trip(ip)) {
-        (Ok(()), Ok(())) => return Finding::ok("loopback: a port binds and answers (TCP, UDP)"),
-        (Err(error), _) => format!("TCP: {error}"),
-        (_, Err(error)) => format!("UDP: {error}"),
-    };
-    let fix = match machine.system {
-        System::Linux { .. } => {
-            "sudo ip link set lo up; then check the firewall (nft list ruleset)"
-        }
-        _ => "a firewall or security tool blocks local connections: allow them",
-    };
-    Finding::problem(format!("loopback does not work ({failed})"), fix)
-}
-
-pub(super) fn ipv6(machine: &Machine) -> Finding {
-    match tcp_round_trip(IpAddr::V6(Ipv6Addr::LOCALHOST)) {
-        Ok(()) => Finding::ok("IPv6 loopback [::1] works"),
-        Err(_) => Finding::note(
-            "IPv6 loopback [::1]: none here; the [::1] tests skip",
-            match machine.system {
-                System::Linux { .. } => "sudo sysctl -w net.ipv6.conf.lo.disable_ipv6=0",
-                _ => "turn IPv6 on in the network settings",
-            },
-        ),
-    }
-}
-
-pub(super) fn localhost() -> Finding {
-    let addresses: Vec<SocketAddr> = match ("localhost", 0).to_socket_addrs() {
-        Ok(addresses) => addresses.collect(),
-        Err(error) => {
-            return Finding::problem(
-                format!("`localhost` does not resolve ({error})"),
-                "add `127.0.0.1 localhost` to the hosts file",
-            );
-        }
-    };
-    let shown: Vec<String> = addresses.iter().map(|a| a.ip().to_string()).collect();
-    match addresses.first() {
-        Some(first) if first.is_ipv6() => Finding::note(
-            format!("`localhost` is {} first", shown.join(", then ")),
-            "a server given localhost:1234 listens on IPv6 only: \
-             give 127.0.0.1:1234 (Troubleshooting, localhost)",
-        ),
-        Some(_) => Finding::ok(format!("`localhost` is {}", shown.join(", then "))),
-        None => Finding::problem(
-            "`localhost` resolves to nothing",
-            "add `127.0.0.1 localhost` to the hosts file",
-        ),
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Open files
-
 /// `ulimit -n` from a shell: std cannot read the limit itself (`getrlimit` needs `unsafe`
 /// or a crate). `None` where there is no shell, or it says nothing useful.
 fn open_files_limit(machine: &Machine) -> Option<String> {
@@ -270,9 +168,6 @@ pub(super) fn open_files(machine: &Machine) -> Finding {
         _ => Finding::ok(format!("{what}: {limit} (enough)")),
     }
 }
-
-// ---------------------------------------------------------------------------------------
-// mdBook
 
 pub(super) fn mdbook(machine: &Machine, book_toml: &str) -> Finding {
     let needed: Vec<_> = TOOLS
@@ -337,11 +232,5 @@ mod tests {
             netcat_variant("[v1.10-47]\nconnect to somewhere"),
             "traditional netcat"
         );
-    }
-
-    #[test]
-    fn loopback_answers_here() {
-        tcp_round_trip(IpAddr::V4(Ipv4Addr::LOCALHOST)).expect("TCP over loopback");
-        udp_round_trip(IpAddr::V4(Ipv4Addr::LOCALHOST)).expect("UDP over loopback");
     }
 }

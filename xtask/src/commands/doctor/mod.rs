@@ -17,6 +17,7 @@ use std::path::Path;
 use xtask::Error;
 
 mod checks;
+mod loopback;
 mod system;
 
 use checks::Machine;
@@ -93,9 +94,9 @@ pub fn run() -> Result<(), Error> {
     let findings = [
         checks::rust(&machine, wanted.as_deref()),
         checks::netcat(&machine),
-        checks::loopback(&machine),
-        checks::ipv6(&machine),
-        checks::localhost(),
+        loopback::loopback(&machine),
+        loopback::ipv6(&machine),
+        loopback::localhost(),
         checks::open_files(&machine),
         checks::mdbook(&machine, &book_toml),
     ];
