@@ -7,7 +7,7 @@ use super::*;
 /// the right count before and after.
 pub fn check_silent_client_cut(lesson: &Lesson, sections: &Sections) {
     let (mut server, address) = start(lesson, &["--idle-timeout", "1"], sections);
-    let meter = BusyMeter::start();
+    let meter = LoadMeter::start();
     let connected = Instant::now();
     let mut silent = connect(&mut server, address, sections);
     let mut talker = connect(&mut server, address, sections);
@@ -93,7 +93,7 @@ fn keep_talking(
 /// silent one: bytes are not lines.
 pub fn check_drip_client_cut(lesson: &Lesson, sections: &Sections) {
     let (mut server, address) = start(lesson, &["--idle-timeout", "1"], sections);
-    let meter = BusyMeter::start();
+    let meter = LoadMeter::start();
     let connected = Instant::now();
     let mut dripper = connect(&mut server, address, sections);
     let drip = Drip::start(dripper.stream(), Duration::from_millis(200));
@@ -164,7 +164,7 @@ pub fn check_line_in_pieces(lesson: &Lesson, sections: &Sections) {
 /// later than the slack allows (more when the test's own clock ran late).
 pub(super) fn judge_cut(
     server: &mut Running,
-    meter: &BusyMeter,
+    meter: &LoadMeter,
     cut: &std::io::Result<Vec<u8>>,
     elapsed: Duration,
     did: &str,
@@ -196,7 +196,7 @@ pub(super) fn judge_cut(
             "the deadline belongs to the line: set it when the line starts, and make every \
              read wait only for the time left until it. A read timeout alone starts again \
              with each byte, so a client that drips bytes is never cut.{}",
-            busy_note(late)
+            busy_hint_for(late)
         )
     };
     server.fail(Problem {

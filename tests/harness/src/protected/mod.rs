@@ -8,7 +8,7 @@
 //! behaviour, proven.
 //!
 //! Timing is judged against the program's own settings (`--idle-timeout 1`), with slack, and
-//! a [`BusyMeter`] watches the test's own clock meanwhile: when the test itself ran late, the
+//! a [`LoadMeter`] watches the test's own clock meanwhile: when the test itself ran late, the
 //! report says the machine looks busy instead of blaming the program.
 //!
 //! The checks come in parts: [`options`] (and what stays from lesson 5), [`deadline`],
@@ -21,6 +21,7 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use crate::timing::{LoadMeter, busy_hint_for};
 use crate::{Lesson, Peer, Problem, Running, STEP, describe_read, run_to_end, shown};
 
 mod cap;
@@ -38,7 +39,6 @@ pub use log::*;
 pub use options::*;
 pub use shutdown::*;
 use talk::*;
-pub use timing::BusyMeter;
 use timing::*;
 
 /// The headings of the lesson's chapter that failure reports point to.

@@ -27,7 +27,7 @@ pub fn check_shutdown_with_silent_client(lesson: &Lesson, sections: &Sections) {
         "connected a silent client; asked again",
         sections,
     );
-    let meter = BusyMeter::start();
+    let meter = LoadMeter::start();
     let sent = send_signal(&mut server, signal, sections);
     for peer in [&mut talker, &mut silent] {
         expect_bye(
@@ -82,7 +82,7 @@ pub fn check_shutdown_with_client_that_never_reads(lesson: &Lesson, sections: &S
          server had read them, asked from another client",
         sections,
     );
-    let meter = BusyMeter::start();
+    let meter = LoadMeter::start();
     let sent = send_signal(&mut server, signal, sections);
     expect_bye(
         &mut server,
@@ -129,7 +129,7 @@ pub fn check_shutdown_with_many_clients(lesson: &Lesson, sections: &Sections, co
     }
     let (mut server, address) = start(lesson, &["--idle-timeout", "60"], sections);
     let mut peers = connect_many(&mut server, address, count, sections);
-    let meter = BusyMeter::start();
+    let meter = LoadMeter::start();
     let sent = send_signal(&mut server, signal, sections);
     let did = format!("connected {count} clients, then sent SIGINT to the server");
     for peer in &mut peers {
@@ -185,7 +185,7 @@ pub(super) fn expect_bye(
 pub(super) fn expect_graceful_exit(
     server: &mut Running,
     sent: Instant,
-    meter: &BusyMeter,
+    meter: &LoadMeter,
     served: usize,
     did: &str,
     sections: &Sections,
@@ -213,7 +213,7 @@ pub(super) fn expect_graceful_exit(
                  the shutdown while it waits for a line, and a client that never reads must \
                  not hold the server (a write timeout, or stop waiting after a grace \
                  period).{}",
-                busy_note(late)
+                busy_hint_for(late)
             ),
             section: sections.shutdown.into(),
         });

@@ -1,4 +1,5 @@
-//! Time, measured honestly: a client that drips, and a meter of the test's own lateness.
+//! Time, measured honestly: a client that drips. The meter of the test's own lateness is
+//! [`crate::timing::LoadMeter`], shared with lesson 3.
 
 use super::*;
 
@@ -32,61 +33,4 @@ impl Drip {
         let _ = self.stop.send(());
         self.sender.join().unwrap_or(0)
     }
-}
-
-/// Watches the test's own clock: a thread waits 20 ms again and again and records how late
-/// it woke up. On a busy machine it wakes up late, and so may the program under test.
-pub struct BusyMeter {
-    stop: Sender<()>,
-    worst: std::sync::Arc<std::sync::Mutex<Duration>>,
-}
-
-impl BusyMeter {
-    pub fn start() -> BusyMeter {
-        const TICK: Duration = Duration::from_millis(20);
-        let (stop, stopped) = mpsc::channel::<()>();
-        let worst = std::sync::Arc::new(std::sync::Mutex::new(Duration::ZERO));
-        let record = std::sync::Arc::clone(&worst);
-        thread::spawn(move || {
-            loop {
-                let asleep = Instant::now();
-                if stopped.recv_timeout(TICK) != Err(RecvTimeoutError::Timeout) {
-                    return;
-                }
-                let late = asleep.elapsed().saturating_sub(TICK);
-                let mut worst = record
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                *worst = (*worst).max(late);
-            }
-        });
-        BusyMeter { stop, worst }
-    }
-
-    /// The longest the test's own 20 ms waits overran so far.
-    pub fn worst_lateness(&self) -> Duration {
-        *self
-            .worst
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-impl Drop for BusyMeter {
-    fn drop(&mut self) {
-        let _ = self.stop.send(());
-    }
-}
-
-/// A sentence for the hint when the test's own clock ran late.
-pub(super) fn busy_note(late: Duration) -> String {
-    if late < Duration::from_millis(200) {
-        return String::new();
-    }
-    format!(
-        "\nNote: the test's own 20 ms waits ran up to {} ms late meanwhile: the machine looks \
-         busy, so this may not be your program's fault. Run the test again on a quieter \
-         machine before changing your code.",
-        late.as_millis()
-    )
 }
