@@ -27,7 +27,7 @@ const TICK: Duration = Duration::from_millis(20);
 /// that the machine looks busy. Far above what an idle machine's timers miss by (up to
 /// 15.6 ms on Windows, whose default timer ticks at 64 Hz), and below the slack the checks
 /// allow, so the note appears when the machine, not the program, may be the cause.
-const BUSY_LATENESS: Duration = Duration::from_millis(100);
+pub const BUSY_LATENESS: Duration = Duration::from_millis(100);
 
 /// The test's own timer, running beside the program under test until it is dropped.
 pub struct LoadMeter {

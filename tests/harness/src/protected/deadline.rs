@@ -52,41 +52,57 @@ pub fn check_silent_client_cut(lesson: &Lesson, sections: &Sections) {
     );
     // By now the talker has been connected for longer than one idle timeout: a deadline per
     // line keeps it alive for as long as it talks, a deadline per connection would cut it.
-    keep_talking(&mut server, &mut talker, 1, IDLE + IDLE / 2, sections);
+    keep_talking(&mut server, &mut talker, &meter, IDLE + IDLE / 2, sections);
 }
 
-/// Asks from `talker` every 200 ms for `how_long`, expecting the count `expected` each time.
+/// Asks from `talker` every 200 ms for `how_long`, expecting the count 1 each time.
 /// Between questions it waits on the talker's own socket, where nothing should arrive.
 fn keep_talking(
     server: &mut Running,
     talker: &mut Peer,
-    expected: usize,
+    meter: &LoadMeter,
     how_long: Duration,
     sections: &Sections,
 ) {
+    let did = "a client kept asking every 200 ms for longer than the idle timeout";
     let until = Instant::now() + how_long;
     while Instant::now() < until {
-        expect_count(
-            server,
-            talker,
-            expected,
-            "a client kept asking every 200 ms for longer than the idle timeout",
-            sections,
-        );
+        expect_count(server, talker, 1, did, sections);
+        let answered = Instant::now();
         let unasked = read_line_within(talker, Duration::from_millis(200));
-        if !matches!(&unasked, Err(error) if crate::is_timeout(error)) {
-            server.fail(Problem {
-                check: "a client that keeps talking is not cut".into(),
-                did: "kept asking every 200 ms, for longer than the idle timeout".into(),
-                expected: "nothing between the replies".into(),
-                got: describe_read(&unasked),
-                hint: "the deadline of a client starts again with each of its lines: a \
-                       client that keeps sending lines is never idle."
-                    .into(),
-                section: sections.deadline.into(),
-            });
+        if matches!(&unasked, Err(error) if crate::is_timeout(error)) {
+            continue;
         }
+        if starved(answered.elapsed(), meter) {
+            eprintln!(
+                "note: the talking client was cut {} ms after its last reply, while the \
+                 machine was too busy to send its next line in time (the test's own timer ran \
+                 {} ms late); not counted against the program",
+                answered.elapsed().as_millis(),
+                meter.worst_lateness().as_millis()
+            );
+            return;
+        }
+        server.fail(Problem {
+            check: "a client that keeps talking is not cut".into(),
+            did: "kept asking every 200 ms, for longer than the idle timeout".into(),
+            expected: "nothing between the replies".into(),
+            got: describe_read(&unasked),
+            hint: "the deadline of a client starts again with each of its lines: a \
+                   client that keeps sending lines is never idle."
+                .into(),
+            section: sections.deadline.into(),
+        });
     }
+}
+
+/// Whether a cut that came `since_reply` after the talker's last reply can be the machine's
+/// doing. A deadline counted from the connection, or from anything but the last line, cuts
+/// the talker as soon as it speaks again, 200 ms after a reply. A correct server cuts only
+/// when it could not read a line for a whole idle timeout: a starved CPU, which the test's
+/// own timer then feels too. Only that second case is forgiven.
+fn starved(since_reply: Duration, meter: &LoadMeter) -> bool {
+    since_reply >= IDLE / 2 && meter.worst_lateness() >= crate::timing::BUSY_LATENESS
 }
 
 /// A client that sends one byte every 200 ms, never a newline, is cut at the deadline like a
