@@ -1,8 +1,7 @@
 //! # Lesson 6: a server that protects itself
 //!
-//! Lesson 5's server, safe to leave running: a client that does not finish a line in time is
-//! cut, at most `--max-clients` are served at once, Ctrl-C (or SIGTERM) says `BYE` to everyone
-//! before the server exits, and no client ever waits for the terminal.
+//! Lesson 5's server, safe to leave running: a deadline for each line, at most `--max-clients`
+//! at once, `BYE` to everyone on Ctrl-C or SIGTERM, and a log that no client waits for.
 //!
 // ANCHOR: header
 //! What you will see in this file: a `Read` adapter that turns short timeouts into a deadline
@@ -26,9 +25,9 @@ use netkit::{Line, Setting};
 const TICK: Duration = Duration::from_millis(100);
 /// After Ctrl-C, how long clients get to receive `BYE` before the server exits anyway.
 const GRACE: Duration = Duration::from_secs(1);
-/// Log lines that may wait for the terminal; past that, they are counted, not kept.
+// The log: lines that may wait for the terminal (more are only counted), and how long the
+// logger lets a burst gather before it prints it in one write.
 const LOG_BACKLOG: usize = 4096;
-/// How long the logger lets a burst of lines gather before it prints them in one write.
 const LOG_GATHER: Duration = Duration::from_millis(10);
 
 // ANCHOR: main
@@ -80,8 +79,7 @@ fn serve_until_shutdown(
     let bound = listener
         .local_addr()
         .map_err(|error| netkit::error_line("could not read the bound address", &error))?;
-    // The handler only raises the flag that every thread looks at. With its `termination`
-    // feature, `ctrlc` catches SIGTERM and SIGHUP too, where the system has them.
+    // The handler only raises the flag that every thread looks at (on SIGTERM too).
     let signalled = Arc::clone(&server);
     ctrlc::set_handler(move || signalled.shutting_down.store(true, Relaxed))
         .map_err(|error| format!("could not listen for Ctrl-C: {error}"))?;
@@ -122,8 +120,7 @@ fn welcome(client: TcpStream, peer: SocketAddr, server: &Arc<Server>) {
         return refuse(&client, "BYE\n");
     }
     // ANCHOR: todo1
-    // Only this thread adds to the count, so it cannot grow between this check and the
-    // guard: N clients at most, and a refused client is never counted.
+    // Only this thread adds to the count: it cannot grow between this check and the guard.
     if server.client_count.load(Relaxed) >= server.max_clients {
         return refuse(&client, "ERROR server full\n");
     }
@@ -141,8 +138,7 @@ fn welcome(client: TcpStream, peer: SocketAddr, server: &Arc<Server>) {
 /// Turns a client away without waiting for it: the accept loop goes straight back to work.
 fn refuse(mut client: &TcpStream, words: &str) {
     let _ = client.write_all(words.as_bytes());
-    // The end of the stream follows the words; what the client already sent is read and
-    // dropped, as closing with unread bytes would send a reset instead.
+    // Then the end of the stream; unread bytes are drained, or the close would be a reset.
     let _ = client.shutdown(Shutdown::Write);
     if client.set_nonblocking(true).is_ok() {
         while let Ok(1..) = client.read(&mut [0u8; 4096]) {}
@@ -177,8 +173,7 @@ impl Drop for ConnectionGuard {
 fn serve_client(client: &TcpStream, guard: &ConnectionGuard) {
     let server = &guard.server;
     // ANCHOR: todo2
-    // A client that never reads its replies is idle too: a reply that cannot be sent
-    // within the idle timeout fails, instead of holding this thread forever.
+    // A write may wait the idle timeout at most: a client that never reads is idle too.
     let _ = client.set_write_timeout(Some(server.idle_timeout));
     let last_words = match answer_lines(client, server) {
         Ok(last_words) => last_words,
@@ -194,8 +189,7 @@ fn serve_client(client: &TcpStream, guard: &ConnectionGuard) {
 }
 
 // ANCHOR: answer_lines
-/// Reads lines until STOP or the end of the stream, answering each with the current count.
-/// Returns the last words to send, if any; a deadline or the shutdown ends it with an error.
+/// Answers lines until STOP or the end of the stream; returns the last words to send, if any.
 fn answer_lines(mut client: &TcpStream, server: &Server) -> io::Result<Option<&'static str>> {
     // No read waits longer than a TICK; `LineDeadline` makes a deadline out of the ticks.
     client.set_read_timeout(Some(TICK))?;
@@ -227,8 +221,7 @@ fn answer_lines(mut client: &TcpStream, server: &Server) -> io::Result<Option<&'
 // ANCHOR_END: answer_lines
 
 // ANCHOR: line_deadline
-/// A client's stream that gives up at the deadline of the line being read, or as soon as
-/// the server shuts down.
+/// A client's stream that gives up at the line's deadline, or when the server shuts down.
 struct LineDeadline<'a> {
     client: &'a TcpStream,
     server: &'a Server,
@@ -239,8 +232,7 @@ struct LineDeadline<'a> {
 impl Read for LineDeadline<'_> {
     fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
         // ANCHOR: todo3
-        // Each turn waits a TICK at most, so a silent client costs a look at the clock and at
-        // the flag ten times a second; a byte that arrives never moves the deadline.
+        // Each turn waits a TICK at most; a byte that arrives never moves the deadline.
         loop {
             if self.server.shutting_down.load(Relaxed) {
                 return Err(io::Error::other("the server is shutting down"));
@@ -259,8 +251,7 @@ impl Read for LineDeadline<'_> {
     }
 }
 
-/// Once the flag is up: gives the connected clients [`GRACE`] to receive `BYE`, then prints
-/// the last line. Whatever the clients do, this returns within about [`GRACE`].
+/// Gives the clients [`GRACE`] at most to receive `BYE`, then prints the last line.
 fn shut_down(server: &Server, received: &Receiver<String>) {
     // ANCHOR: todo4
     let give_up = Instant::now() + GRACE;
@@ -275,15 +266,13 @@ fn shut_down(server: &Server, received: &Receiver<String>) {
 }
 
 // ANCHOR: print_log
-/// Waits up to `wait` for a log line, lets a burst gather for [`LOG_GATHER`], and prints it
-/// with one write: waking up for every line would cost more than printing it.
+/// Waits up to `wait` for a log line, lets a burst gather, and prints it with one write.
 fn print_log(server: &Server, received: &Receiver<String>, wait: Duration) {
     let Ok(first) = received.recv_timeout(wait) else {
         return; // nothing came in time
     };
     thread::sleep(LOG_GATHER);
     let mut lines: Vec<String> = std::iter::once(first).chain(received.try_iter()).collect();
-    // A gap in the log is never silent: lines that found the queue full are counted.
     let unlogged = server.unlogged.swap(0, Relaxed);
     if unlogged > 0 {
         lines.push(format!("({unlogged} lines not logged: queue full)"));
