@@ -1,16 +1,8 @@
 //! # Lesson 8: a chat server that slow readers cannot stall
 //!
 //! Everyone who connects picks a name; from then on every line they send goes to everyone
-//! else as `name: text`. `/who` lists who is online, `/quit` (or `STOP`) says goodbye.
-//!
-//! ```text
-//! $ cargo run -p lesson8-solution -- 1234
-//! Listening on 127.0.0.1:1234
-//! alice joined from 127.0.0.1:50312
-//! 127.0.0.1:50318 was too slow and is cut off
-//! ```
-//!
-//! Join from other terminals with `nc 127.0.0.1 1234`.
+//! else as `name: text`. `/who` lists who is online, `/quit` (or `STOP`) says goodbye. Join
+//! from other terminals with `nc 127.0.0.1 1234`.
 //!
 //! Your task: fill in the four TODOs, in order. After each one, run `cargo test -p lesson8`:
 //! the first failing test tells you what is missing and where the book explains it (chapter
@@ -36,8 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 const IDLE_TIMEOUT: Setting = Setting::new("--idle-timeout", "SECS", 1..=86_400, 300);
-/// A client's queue holds at most this many lines, and at most this many bytes: past either
-/// bound the client is too slow, and cut off.
+/// A client's queue holds at most this many lines and bytes: past either, the client is cut off.
 const QUEUE_LINES: usize = 1_000;
 const QUEUE_BYTES: usize = 1024 * 1024;
 /// How long a leaving client has to read its last words before we hang up anyway.
@@ -97,8 +88,7 @@ async fn serve(address: &str, idle: Duration) -> Result<(), String> {
     Ok(())
 }
 
-/// Resolves at Ctrl-C, or SIGTERM where the system has it (lesson 7). The handlers are
-/// registered at once, before the `Listening` line, so that no early signal is lost.
+/// Resolves at Ctrl-C, or SIGTERM where the system has it; it listens from this call on.
 fn shutdown_signal() -> io::Result<impl Future<Output = ()>> {
     #[cfg(unix)]
     {
@@ -145,8 +135,7 @@ impl Outbox {
         (Outbox { lines, backlog }, inbox)
     }
 
-    /// Puts a line in this client's queue, without ever waiting: a client past a bound is cut
-    /// off instead.
+    /// Puts a line in this client's queue without ever waiting: past a bound, it is cut off.
     fn offer(&self, line: &Arc<str>) {
         // TODO(1): put `line` in this client's queue, and never wait: the caller may hold
         // the room's lock, and this client may never read again. A client whose queue would
@@ -183,8 +172,7 @@ impl Client {
         hang_up(reader, delivery).await;
     }
 
-    /// Reads the client's lines, its name first, until it leaves or has to go. Returns the
-    /// last words it is owed, if any.
+    /// Reads the client's lines, its name first, until it goes; returns its last words, if any.
     async fn converse(
         &self,
         reader: &mut BufReader<OwnedReadHalf>,
@@ -246,9 +234,7 @@ async fn read_line(reader: &mut BufReader<OwnedReadHalf>) -> io::Result<Line> {
 }
 
 /// The named clients and the queue of each: the one thing every client task shares.
-///
-/// A `std` `Mutex`, not tokio's: it is held only to look at names and to put lines in
-/// queues, which never waits, so no task ever holds it across an `.await`.
+/// A `std` `Mutex`: it is held only for work that never waits, never across an `.await`.
 #[derive(Clone, Default)]
 struct Room {
     members: Arc<Mutex<HashMap<String, Outbox>>>,
@@ -284,10 +270,8 @@ impl Room {
     }
 }
 
-/// Offers `line` to every member but `sender`.
-///
-/// Called with the lock held: each line is in every queue before the next line of anyone
-/// is, so every receiver sees one sender's lines in the order they were sent.
+/// Offers `line` to every member but `sender`. Called with the lock held: each line is in
+/// every queue before the next one of anyone is, so every receiver keeps each sender's order.
 fn broadcast(members: &HashMap<String, Outbox>, sender: &str, line: &Arc<str>) {
     for (name, outbox) in members {
         if name != sender {
@@ -325,8 +309,7 @@ impl Drop for Membership {
     }
 }
 
-/// Writes one client's queue to its socket, line after line, until the queue is closed and
-/// empty, or until the client is cut off for being too slow.
+/// Writes one client's queue to its socket until the queue is closed and empty, or cut off.
 async fn deliver(
     mut writer: OwnedWriteHalf,
     mut inbox: mpsc::Receiver<Arc<str>>,
@@ -355,18 +338,13 @@ async fn deliver(
     let _ = timeout(LINGER, last_words).await;
 }
 
-/// Waits (briefly) for the last words to go out, then closes in a way that lets the client
-/// read them: as `netkit::send_and_close` does, we read and drop what the client still
-/// sends until it hangs up too, since closing with its bytes unread would be a reset that
-/// can destroy our last words. A client that never does gets `LINGER`, not more.
+/// Waits for the last words to go out, then drains what the client sends until it hangs up
+/// (unread bytes would turn the close into a reset): `LINGER` at most for both.
 async fn hang_up(mut reader: BufReader<OwnedReadHalf>, mut delivery: JoinHandle<()>) {
     let deadline = Instant::now() + LINGER;
     if timeout_at(deadline, &mut delivery).await.is_err() {
         delivery.abort();
     }
-    let _ = timeout_at(
-        deadline,
-        tokio::io::copy(&mut reader, &mut tokio::io::sink()),
-    )
-    .await;
+    let mut sink = tokio::io::sink();
+    let _ = timeout_at(deadline, tokio::io::copy(&mut reader, &mut sink)).await;
 }
