@@ -148,16 +148,6 @@ fn lesson_tests_and_the_harness_never_sleep() {
     );
 }
 
-/// Files allowed past 400 lines without a sentence at their top, each up to its own limit,
-/// for the reason given. A learner reads these files: a note about our tooling at the top
-/// would be read by every learner, so the reason is written here instead.
-const LONG_LEARNER_FILES: &[(&str, usize, &str)] = &[(
-    "solutions/lesson8/src/main.rs",
-    420,
-    "the last lesson's chat server is one program, read top to bottom with the chapter: \
-     split into modules, it would teach modules instead of the chat",
-)];
-
 #[test]
 fn long_files_say_why() {
     let mut problems = Vec::new();
@@ -172,12 +162,8 @@ fn long_files_say_why() {
                 .count();
             let header: String = text.lines().take(40).collect::<Vec<_>>().join("\n");
             let name = shown(&path).replace('\\', "/");
-            let limit = LONG_LEARNER_FILES
-                .iter()
-                .find(|(file, _, _)| *file == name)
-                .map_or(400, |(_, limit, _)| *limit);
-            if code > limit && !header.contains("Longer than 400 lines") {
-                problems.push(format!("{name}: {code} lines (at most {limit})"));
+            if code > 400 && !header.contains("Longer than 400 lines") {
+                problems.push(format!("{name}: {code} lines"));
             }
         }
     }
