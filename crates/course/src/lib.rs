@@ -120,6 +120,8 @@ impl Transport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bench {
     pub lesson: u32,
+    /// The chat server that `--fan-out` measures unless another server is named.
+    pub chat_lesson: u32,
     pub connections: Vec<usize>,
     pub seconds: u32,
     pub message: String,

@@ -86,13 +86,20 @@ impl Course {
                 )));
             }
         }
-        match self.lesson(self.bench.lesson) {
-            Some(lesson) if lesson.role == Role::Server => Ok(()),
-            _ => Err(Error(format!(
-                "{MANIFEST}: [bench] lesson = {} is not a server lesson",
-                self.bench.lesson
-            ))),
+        for (key, number) in [
+            ("lesson", self.bench.lesson),
+            ("chat_lesson", self.bench.chat_lesson),
+        ] {
+            match self.lesson(number) {
+                Some(lesson) if lesson.role == Role::Server => {}
+                _ => {
+                    return Err(Error(format!(
+                        "{MANIFEST}: [bench] {key} = {number} is not a server lesson"
+                    )));
+                }
+            }
         }
+        Ok(())
     }
 }
 
@@ -284,7 +291,14 @@ impl Fields<'_> {
     }
 
     fn bench(&self) -> Result<Bench, Error> {
-        self.only(&["lesson", "connections", "seconds", "message", "server_args"])?;
+        self.only(&[
+            "lesson",
+            "chat_lesson",
+            "connections",
+            "seconds",
+            "message",
+            "server_args",
+        ])?;
         let entry = self.entry("connections")?;
         let connections = match &entry.value {
             Value::Array(items) if !items.is_empty() => items
@@ -299,6 +313,7 @@ impl Fields<'_> {
         .ok_or_else(|| self.wrong(entry, "an array of whole numbers above 0"))?;
         Ok(Bench {
             lesson: self.number("lesson")?,
+            chat_lesson: self.number("chat_lesson")?,
             connections,
             seconds: self.number("seconds")?,
             message: self.string("message")?,
@@ -315,6 +330,7 @@ mod tests {
     const MANIFEST_TEXT: &str = "\
 [bench]
 lesson = 2
+chat_lesson = 2
 connections = [1, 10]
 seconds = 5
 message = \"hello\"
@@ -394,7 +410,7 @@ demo_args = [\"--verbose\"]
         let error = |text: &str| parsed(text).expect_err("invalid").0;
         let typo = MANIFEST_TEXT.replace("peer = 2", "peers = 2");
         assert!(
-            error(&typo).contains("course.toml:18: unknown key `peers`"),
+            error(&typo).contains("course.toml:19: unknown key `peers`"),
             "{}",
             error(&typo)
         );

@@ -87,8 +87,6 @@ const SPARE_FILES: u64 = 64;
 /// Columns that every line the bench prints fits, so that a terminal projected at a size the
 /// back of a room can read shows it whole (`--fan-out`'s table keeps to 60, a pane's width).
 const WIDTH: usize = 100;
-/// The chat server that `--fan-out` measures unless another server is named.
-const CHAT_LESSON: u32 = 8;
 /// The room sizes of `--fan-out` when `--connections` is not given.
 const FAN_OUT_SIZES: [usize; 3] = [10, 100, 1000];
 /// The idle timeout (`{idle}` in a lesson's bench_args): short for slowloris, to see the
@@ -214,7 +212,7 @@ fn fan_out(course: &Course, args: &flags::Bench) -> Result<(), Error> {
         println!("{note}");
     }
     let mut server = match &args.server {
-        None => lesson_server(course, CHAT_LESSON)?.0,
+        None => lesson_server(course, course.bench.chat_lesson)?.0,
         Some(BenchServer::Lesson(number)) => lesson_server(course, *number)?.0,
         Some(BenchServer::Command(words)) => ServerSpec::command(words.clone()),
         Some(BenchServer::Address(text)) => {
