@@ -33,7 +33,7 @@ const TCP: &[u32] = &[1, 2];
 const UDP: &[u32] = &[3, 4];
 
 /// Every session, in the order the book meets them.
-pub const SESSIONS: [Session; 13] = [
+pub const SESSIONS: [Session; 14] = [
     Session {
         lessons: TCP,
         files: &["tcp-client.txt", "tcp-server.txt"],
@@ -102,6 +102,11 @@ pub const SESSIONS: [Session; 13] = [
         lessons: &[6],
         files: &protected::FILES,
         play: protected::play,
+    },
+    Session {
+        lessons: &[7],
+        files: &protected::FILES_7,
+        play: protected::play_7,
     },
     Session {
         lessons: &[8],

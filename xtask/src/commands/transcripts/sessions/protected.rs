@@ -1,8 +1,9 @@
-//! The sessions of the protected server (lesson 6): a cap, an idle timeout, and Ctrl-C.
+//! The sessions of the protected server (lessons 6 and 7): a cap, an idle timeout, and Ctrl-C.
 //!
 //! The first two end the server with Ctrl-C ([`Terminal::interrupt`], SIGINT sent with the
 //! system's `kill`), so they play on Unix only, as CI does. One entry of `sessions.rs` plays
-//! all three ([`play`]).
+//! all three for lesson 6 ([`play`]), another the first again for lesson 7 ([`play_7`]): the
+//! same contract on tokio, and the same screens.
 
 use super::super::terminal::{TcpNetcat, Terminal};
 use super::super::{Programs, SHOWN_PORT, Transcript, normalise};
@@ -18,24 +19,42 @@ pub(super) const FILES: [&str; 7] = [
     "lesson6-usage.txt",
 ];
 
+/// The files of lesson 7's session, in the order [`play_7`] returns them.
+pub(super) const FILES_7: [&str; 4] = [
+    "lesson7-server.txt",
+    "lesson7-ada.txt",
+    "lesson7-bob.txt",
+    "lesson7-cy.txt",
+];
+
 /// Plays the three sessions, one after the other.
 pub(super) fn play(programs: &Programs) -> Result<Vec<Transcript>, String> {
-    let mut transcripts = protected_server(programs)?;
+    let files = [FILES[0], FILES[1], FILES[2], FILES[3]];
+    let mut transcripts = protected_server(programs, 6, files)?;
     transcripts.extend(idle_client_cut(programs)?);
     transcripts.extend(options_after_the_address(programs)?);
     Ok(transcripts)
 }
 
-/// The lesson 6 server with room for two clients: Ada and Bob are admitted, Cy finds the
+/// Lesson 7's server in the first session of lesson 6: the same clients, the same screens.
+pub(super) fn play_7(programs: &Programs) -> Result<Vec<Transcript>, String> {
+    protected_server(programs, 7, FILES_7)
+}
+
+/// The server of `lesson` with room for two clients: Ada and Bob are admitted, Cy finds the
 /// server full and is not counted, and Ctrl-C says BYE to Ada and Bob before the last line.
 /// Everything happens well within the 3-second idle timeout, so nobody is cut.
 ///
-/// `lesson6-server.txt`, and `lesson6-ada.txt`, `lesson6-bob.txt`, `lesson6-cy.txt`.
-fn protected_server(programs: &Programs) -> Result<Vec<Transcript>, String> {
+/// `files`: the server's screen, then Ada's, Bob's and Cy's (`lesson6-server.txt`, ...).
+fn protected_server(
+    programs: &Programs,
+    lesson: u32,
+    files: [&'static str; 4],
+) -> Result<Vec<Transcript>, String> {
     let options = ["--max-clients", "2", "--idle-timeout", "3"];
     let mut server = Terminal::start(
         programs,
-        6,
+        lesson,
         &[&options[..], &["0"]].concat(),
         &format!("{} 1234", options.join(" ")),
     )?;
@@ -60,11 +79,12 @@ fn protected_server(programs: &Programs) -> Result<Vec<Transcript>, String> {
     let (ada_screen, bob_screen) = (ada.close()?, bob.close()?);
     let server_screen = server.finish(0)?;
     let ports = [(port, SHOWN_PORT)];
+    let [server_file, ada_file, bob_file, cy_file] = files;
     Ok(vec![
-        Transcript::new("lesson6-server.txt", normalise(&server_screen, &ports)),
-        Transcript::new("lesson6-ada.txt", normalise(&ada_screen, &ports)),
-        Transcript::new("lesson6-bob.txt", normalise(&bob_screen, &ports)),
-        Transcript::new("lesson6-cy.txt", normalise(&cy_screen, &ports)),
+        Transcript::new(server_file, normalise(&server_screen, &ports)),
+        Transcript::new(ada_file, normalise(&ada_screen, &ports)),
+        Transcript::new(bob_file, normalise(&bob_screen, &ports)),
+        Transcript::new(cy_file, normalise(&cy_screen, &ports)),
     ])
 }
 
