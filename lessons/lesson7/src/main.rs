@@ -13,7 +13,7 @@
 //!
 //! Your task: fill in the four TODOs, in order. After each one, run `cargo test -p lesson7`:
 //! the first failing test tells you what is missing and where the book explains it (chapter
-//! "Lesson 7: the same server on async I/O").
+//! 7, "The same server on async I/O").
 
 use std::io::{self, Read as _, Write as _};
 use std::net::Shutdown;
@@ -29,7 +29,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::ReadHalf;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, timeout};
-// use tokio::time::timeout_at; // TODO(2) needs it
+// use tokio::time::timeout_at; // for TODO(2): a timeout that ends at an instant
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -40,7 +40,6 @@ const LOG_BACKLOG: usize = 4096;
 /// How long the logger lets a burst of lines gather before it prints them with one write.
 const LOG_GATHER: Duration = Duration::from_millis(10);
 
-// ANCHOR: main
 const MAX_CLIENTS: Setting = Setting::new("--max-clients", "N", 1..=100_000, 100_000);
 const IDLE_TIMEOUT: Setting = Setting::new("--idle-timeout", "SECS", 1..=86_400, 60);
 
@@ -101,9 +100,7 @@ impl Server {
         let _ = self.events.try_send(line);
     }
 }
-// ANCHOR_END: main
 
-// ANCHOR: serve_until_shutdown
 /// Listens and accepts clients until Ctrl-C or SIGTERM, then shuts down gracefully.
 async fn serve_until_shutdown(address: &str, server: Arc<Server>) -> Result<(), String> {
     let listener = TcpListener::bind(address)
@@ -136,9 +133,7 @@ async fn serve_until_shutdown(address: &str, server: Arc<Server>) -> Result<(), 
     shut_down(&server, &tasks, &shutdown).await;
     Ok(())
 }
-// ANCHOR_END: serve_until_shutdown
 
-// ANCHOR: welcome
 /// Admits a client (counted, in a task of its own) or refuses it.
 fn welcome(
     client: TcpStream,
@@ -146,11 +141,13 @@ fn welcome(
     tasks: &TaskTracker,
     shutdown: &CancellationToken,
 ) {
-    // TODO(1): the cap, as in lesson 6: while `server.max_clients` clients are connected,
-    // `refuse` this one with "ERROR server full\n", and never count it. Otherwise admit it:
-    // a ConnectionGuard, one more in `server.served`, and a task of its own running
-    // `serve_client`. Spawn it on `tasks`, so that the shutdown can wait for it, and give
-    // it its own handle on `shutdown`, the signal every task must see.
+    // TODO(1): the cap, as lesson 6 promised it. While `server.max_clients` clients are
+    // connected, turn this client away with the words SPEC.md gives for it: never counted,
+    // never given a task, and without waiting for it (this is the accept loop: it must get
+    // back to accepting). Otherwise admit it: counted for as long as its task lives, however
+    // that task ends; one more in `server.served` for the last line; and a task of its own
+    // that serves it, one that the shutdown can wait for and that sees the shutdown coming.
+    // Can the count grow between your check and the admission? Who else ever adds to it?
     todo!(
         "TODO(1): admit {client:?} or refuse it (at most {}), in a task of {tasks:?} that sees \
          {shutdown:?}",
@@ -158,8 +155,8 @@ fn welcome(
     )
 }
 
-#[allow(dead_code)] // TODO(1) calls it; delete this line then.
 /// Turns a client away without waiting for it: the accept loop goes straight back to work.
+#[allow(dead_code)] // TODO(1) calls it; delete this line then.
 fn refuse(client: TcpStream, words: &str) {
     // The socket is non-blocking, so these std calls return at once: nothing stalls.
     let Ok(mut client) = client.into_std() else {
@@ -171,9 +168,7 @@ fn refuse(client: TcpStream, words: &str) {
     let _ = client.shutdown(Shutdown::Write);
     while let Ok(1..) = client.read(&mut [0u8; 4096]) {}
 }
-// ANCHOR_END: welcome
 
-// ANCHOR: connection_guard
 /// One admitted client. While it exists, the client is counted in `client_count`.
 struct ConnectionGuard {
     server: Arc<Server>,
@@ -195,11 +190,9 @@ impl Drop for ConnectionGuard {
         self.server.client_count.fetch_sub(1, Relaxed);
     }
 }
-// ANCHOR_END: connection_guard
 
-// ANCHOR: serve_client
-#[allow(dead_code)] // the task of TODO(1) runs it; delete this line then.
 /// The whole life of one client task: talk, then say the last words, if any.
+#[allow(dead_code)] // the task of TODO(1) runs it; delete this line then.
 async fn serve_client(mut client: TcpStream, guard: ConnectionGuard, shutdown: CancellationToken) {
     let last_words = answer_lines(&mut client, &guard.server, &shutdown).await;
     // An error means the connection is lost: there is nobody to say anything to.
@@ -237,8 +230,8 @@ async fn answer_lines(
     }
 }
 
-#[allow(dead_code)] // TODO(2) uses it; delete this line then.
 /// What came first while waiting for a client's next line.
+#[allow(dead_code)] // TODO(2) makes its values; delete this line then.
 enum Next {
     Line(Line),
     TimedOut,
@@ -251,12 +244,12 @@ async fn next_line(
     deadline: Instant,
     shutdown: &CancellationToken,
 ) -> io::Result<Next> {
-    // TODO(2): wait for whichever comes first, with `tokio::select!`:
-    // - a line from `read_line(requests)`, which must be complete by `deadline` (the whole
-    //   line, however its bytes trickle in): `Next::Line`, or `Next::TimedOut` when late;
-    // - the shutdown, `shutdown.cancelled()`: `Next::ShuttingDown`.
-    // The arm that loses is dropped half-done. Ask yourself what a dropped `read_line` loses,
-    // and why that is acceptable here but not in a loop that selects again.
+    // TODO(2): wait for whichever comes first, and say which it was: the next whole line
+    // (`read_line`), the end of this line's time, or the shutdown. The deadline belongs to
+    // the line, however its bytes trickle in, and it is a moment, not a length of time: the
+    // caller moves it after each complete line, nothing here does. Whatever loses the race
+    // is dropped half-done: what does a dropped `read_line` lose, and why is that acceptable
+    // here but not in a loop that races again?
     todo!(
         "TODO(2): the next line by {deadline:?}, unless {shutdown:?} comes first ({} bytes \
          buffered)",
@@ -264,8 +257,8 @@ async fn next_line(
     )
 }
 
-#[allow(dead_code)] // TODO(2) uses it; delete this line then.
 /// netkit::read_line, on tokio: one line of at most 64 KiB, however much the peer sends.
+#[allow(dead_code)] // TODO(2) calls it; delete this line then.
 async fn read_line(requests: &mut (impl AsyncBufReadExt + Unpin)) -> io::Result<Line> {
     let mut bytes = Vec::new();
     requests
@@ -274,26 +267,25 @@ async fn read_line(requests: &mut (impl AsyncBufReadExt + Unpin)) -> io::Result<
         .await?;
     Ok(netkit::finish_line(bytes))
 }
-// ANCHOR_END: serve_client
 
-// ANCHOR: send_and_close
 /// netkit::send_and_close, on tokio: the words, then the end of our stream, then what the
 /// client still sends is read and dropped for a moment, so that closing is not a reset.
 async fn send_and_close(client: &mut TcpStream, words: &str) -> io::Result<()> {
-    // TODO(3): netkit::send_and_close, on tokio: write the words, shut down our sending
-    // side, then read and drop what the client still sends, for at most two seconds, so
-    // that closing is not a reset that destroys the words. Every step is an `.await`.
+    // TODO(3): lesson 6's polite close, on tokio. The words must arrive even when the client
+    // sent bytes the server never read: closing over unread bytes is a reset, which can
+    // destroy them. A client that neither reads nor closes must not hold this task for
+    // more than two seconds after the words. And nothing here may block the runtime's only
+    // thread: every wait is one that lets the other tasks run.
     todo!("TODO(3): say {words:?} to {client:?}, then close cleanly")
 }
-// ANCHOR_END: send_and_close
 
-// ANCHOR: shut_down
 /// Tells every task to say `BYE`, waits for them at most [`GRACE`], then logs the last line.
 async fn shut_down(server: &Server, tasks: &TaskTracker, shutdown: &CancellationToken) {
-    // TODO(4): tell every task (`shutdown`), then wait for `tasks` to finish, but at most
-    // GRACE: a client that never reads must not hold the server open. (Close the tracker
-    // first: `wait` only returns once no more tasks can be added.) Then log the last line,
-    // "Shut down: <k> clients served", with k from `server.served`.
+    // TODO(4): the accept loop has stopped. Tell every client task that the server is
+    // shutting down (each answers with BYE), then give them time to finish, but never more
+    // than GRACE: a client that never reads must not keep the server alive. Only then log
+    // the line SPEC.md asks for last, with every client admitted since the start. Read what
+    // the tracker's `wait` promises, and when it returns, before you rely on it.
     todo!(
         "TODO(4): shut down {tasks:?} via {shutdown:?} within {GRACE:?}; {} clients served",
         server.served.load(Relaxed)
@@ -323,4 +315,3 @@ fn shutdown_signal() -> io::Result<impl std::future::Future<Output = ()>> {
         })
     }
 }
-// ANCHOR_END: shut_down

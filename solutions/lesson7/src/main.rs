@@ -10,6 +10,12 @@
 //! -> hello
 //! ^CShut down: 1 clients served
 //! ```
+//!
+// ANCHOR: header
+//! What you will see in this file: a task per client, tracked so that the shutdown can wait
+//! for it; `select!` racing each line against its deadline and the shutdown; and a thread
+//! beside the runtime that does all the printing.
+// ANCHOR_END: header
 
 use std::io::{self, Read as _, Write as _};
 use std::net::Shutdown;
@@ -24,7 +30,9 @@ use netkit::{Line, Setting};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::ReadHalf;
 use tokio::net::{TcpListener, TcpStream};
+// ANCHOR: imports
 use tokio::time::{Instant, timeout, timeout_at};
+// ANCHOR_END: imports
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
