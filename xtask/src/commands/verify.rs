@@ -9,7 +9,9 @@
 //!   shows the first failing test and its hint, so a reader sees that the hint names the
 //!   actual mistake. A mistake that the compiler catches (a missing `move` or `mut`) is a
 //!   fixture whose first line starts with `Does not compile (E0373):`: it must fail to build
-//!   with that error, and the report shows the compiler's first error line;
+//!   with that error, and the report shows the compiler's first error line. An error without
+//!   a code is named by its message in quotes, `Does not compile ("future cannot be sent
+//!   between threads safely"):`;
 //! - every correct program written differently, `tests/fixtures/lessonN/alternatives/*.diff`,
 //!   which must pass: tests that reject a correct program would teach the wrong thing too.
 //!
@@ -77,7 +79,8 @@ struct Case<'a> {
     /// For fixtures, the first line of their file: the mistake they make, or how the
     /// alternative differs.
     about: String,
-    /// For a fixture that must not compile: the compiler's error code, `E0373`.
+    /// For a fixture that must not compile: how the compiler's error starts in the build
+    /// log, `error[E0373]` (or `error: <message>` for an error without a code).
     error_code: Option<String>,
 }
 
@@ -213,16 +216,22 @@ fn fixtures<'a>(
     Ok(cases)
 }
 
-/// The error code that a fixture's first line promises, as in `Does not compile (E0373): no
-/// move on the thread's closure`.
+/// The compiler error that a fixture's first line promises, as the build log starts it: for
+/// `Does not compile (E0373): no move on the thread's closure`, `error[E0373]`; for an error
+/// that has no code, named by its message in quotes (`Does not compile ("future cannot be
+/// sent between threads safely"): ...`), `error: future cannot be sent between threads
+/// safely`.
 fn compile_error_named(about: &str) -> Option<String> {
-    let code = about
-        .strip_prefix("Does not compile (")?
-        .split(')')
-        .next()?;
+    let named = about.strip_prefix("Does not compile (")?;
+    if let Some(quoted) = named.strip_prefix('"') {
+        let message = quoted.split('"').next()?;
+        let closed = quoted[message.len()..].starts_with("\")");
+        return (closed && !message.is_empty()).then(|| format!("error: {message}"));
+    }
+    let code = named.split(')').next()?;
     let is_code =
         code.len() == 5 && code.starts_with('E') && code[1..].chars().all(|c| c.is_ascii_digit());
-    is_code.then(|| code.to_string())
+    is_code.then(|| format!("error[{code}]"))
 }
 
 /// Makes `target/verify-workspace/` a fresh copy of the parts of the workspace that build.
@@ -297,13 +306,9 @@ fn run_case(case: &Case, root: &Path) -> Result<Outcome, String> {
     } else if build.timed_out() {
         (Got::TimedOut, Duration::ZERO)
     } else {
-        let wanted = case
-            .error_code
-            .as_ref()
-            .map(|code| format!("error[{code}]"));
         let log_text = read_text(&log).unwrap_or_default();
-        match wanted {
-            Some(wanted) if !log_text.contains(&wanted) => (Got::OtherBuildError, Duration::ZERO),
+        match &case.error_code {
+            Some(wanted) if !log_text.contains(wanted.as_str()) => (Got::OtherBuildError, Duration::ZERO),
             _ => (Got::BuildError, Duration::ZERO),
         }
     };
@@ -326,9 +331,24 @@ mod tests {
     fn a_fixture_that_must_not_compile_names_its_error() {
         assert_eq!(
             compile_error_named("Does not compile (E0373): no `move` on the closure."),
-            Some("E0373".into())
+            Some("error[E0373]".into())
         );
         assert_eq!(compile_error_named("Forgets the newline."), None);
         assert_eq!(compile_error_named("Does not compile (a typo): ..."), None);
+    }
+
+    /// An error without a code (the `Send` check of a spawned future) is named by its
+    /// message, in quotes; the quotes must close, and hold something.
+    #[test]
+    fn an_error_without_a_code_is_named_by_its_message() {
+        assert_eq!(
+            compile_error_named(
+                "Does not compile (\"future cannot be sent between threads safely\"): a \
+                 std MutexGuard held across .await."
+            ),
+            Some("error: future cannot be sent between threads safely".into())
+        );
+        assert_eq!(compile_error_named("Does not compile (\"unclosed): ..."), None);
+        assert_eq!(compile_error_named("Does not compile (\"\"): ..."), None);
     }
 }

@@ -72,14 +72,19 @@ pub(super) fn refused_when_full(
     let did = format!("{when}, connected one more client, which sent \"how many?\\n\"");
     let reply = extra.receive_line();
     if !matches!(&reply, Ok(line) if line == b"ERROR server full\n") {
+        let hint = if parse_count(&reply).is_some() {
+            "the client over the cap was admitted and answered: refuse as soon as the count \
+             has reached --max-clients, not only once it is above it."
+        } else {
+            "check the count before the client gets a thread or a task: at the cap, send the \
+             line, close, and never count it."
+        };
         server.fail(Problem {
             check: "a client over the cap is refused at once".into(),
             did,
             expected: "\"ERROR server full\\n\", then the connection closed".into(),
             got: describe_read(&reply),
-            hint: "check the count before the client gets a thread or a task: at the cap, \
-                   send the line, close, and never count it."
-                .into(),
+            hint: hint.into(),
             section: sections.cap.into(),
         });
     }

@@ -168,12 +168,13 @@ pub(super) fn expect_bye(
         _ if closed && after >= LATE_CLOSE => {
             "the connection was closed without BYE only when the server exited: the \
              client's thread (or task) did not notice the shutdown while it waited for a \
-             line. Look at the shutdown flag between short waits, and answer it with BYE."
+             line. Look at the shutdown flag between short waits (in async code, tell every \
+             task, and race its wait for a line against that signal), and answer it with BYE."
         }
         _ if closed => {
-            "the connection ended without BYE: either the client's thread closed without \
-             saying it, or the server exited before its client threads had said it (wait \
-             for them, up to a grace period, before the last line)."
+            "the connection ended without BYE: either the client's thread (or task) closed \
+             without saying it, or the server exited before its client threads or tasks had \
+             said it (wait for all of them, up to a grace period, before the last line)."
         }
         _ => "say BYE as the very last line to every connected client, then close cleanly.",
     };
@@ -212,7 +213,7 @@ pub(super) fn expect_graceful_exit(
                 "do not wait for clients without a limit: a client thread or task must notice \
                  the shutdown while it waits for a line, and a client that never reads must \
                  not hold the server (a write timeout, or stop waiting after a grace \
-                 period).{}",
+                 period). A TaskTracker's wait returns only once the tracker is closed.{}",
                 busy_hint_for(late)
             ),
             section: sections.shutdown.into(),

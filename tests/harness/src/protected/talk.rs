@@ -54,6 +54,15 @@ pub(super) fn ask(server: &mut Running, peer: &mut Peer, sections: &Sections) ->
              while --max-clients clients are connected, and count admitted clients only.",
             sections.cap,
         ),
+        // Silence, not a close: the server is stuck, usually on what another client holds.
+        Err(error) if crate::is_timeout(error) => (
+            "no reply came, and the connection stayed open: the server is stuck. Look for \
+             what one client's thread or task holds while it waits for that client: a lock \
+             kept across the wait for its next line, or, in async code, a blocking call (std \
+             I/O, a sleep) that stops every task of the runtime's thread. Each line gets its \
+             reply, the count read now, as in lesson 5.",
+            sections.stalls,
+        ),
         _ => (
             "reply to each line as lesson 5 did, with the count read now.",
             sections.lesson5,
@@ -106,14 +115,21 @@ pub(super) fn wait_for_count(
         last = ask(server, peer, sections);
     }
     if last != expected {
+        // Below the clients still connected (or wrapped around below zero): uncounted twice.
+        let hint = if last < expected || last > usize::MAX / 2 {
+            "the count fell below the clients still connected: a client that left was \
+             uncounted twice. Uncount in one place only, the guard's Drop, which runs exactly \
+             once however the client's thread or task ends."
+        } else {
+            "uncount in the guard's Drop, so that every way out (timeout, STOP, error, a \
+             refused client that was never counted) keeps the count exact."
+        };
         server.fail(Problem {
             check: "a client is uncounted when its connection ends, however it ends".into(),
             did: did.into(),
             expected: format!("the reply \"{expected}\\n\" within {} s", STEP.as_secs()),
             got: format!("the reply \"{last}\\n\", again and again"),
-            hint: "uncount in the guard's Drop, so that every way out (timeout, STOP, error, \
-                   a refused client that was never counted) keeps the count exact."
-                .into(),
+            hint: hint.into(),
             section: sections.cap.into(),
         });
     }
@@ -179,6 +195,11 @@ pub(super) fn expect_last_words(
         Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {
             "a reset destroyed the line, or it was never sent: write it, then close cleanly \
              (as netkit::send_and_close does), never with unread bytes."
+        }
+        Err(error) if crate::is_timeout(error) && words == "ERROR line too long\n" => {
+            "nothing came, and the connection stayed open: the server is still reading the \
+             line, however long it grows. Read at most netkit::LINE_READ_LIMIT bytes of a \
+             line (`take` before `read_until`), and answer a longer one with its error."
         }
         _ => {
             "write the last line, then close the connection (BYE to every client on \

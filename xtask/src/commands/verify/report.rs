@@ -159,11 +159,13 @@ pub(super) fn first_failure(log: &str) -> Option<(String, Option<String>)> {
     Some((first, hint))
 }
 
-/// The first `error[E....]: ...` line of a build log.
+/// The first error line of a build log, `error[E....]: ...` or, for an error without a
+/// code, `error: ...` (but not cargo's closing `error: could not compile ...`).
 fn first_compile_error(log: &str) -> Option<&str> {
-    log.lines()
-        .map(str::trim)
-        .find(|line| line.starts_with("error[E"))
+    log.lines().map(str::trim).find(|line| {
+        line.starts_with("error[E")
+            || (line.starts_with("error: ") && !line.starts_with("error: could not compile"))
+    })
 }
 
 /// `text` in lines of at most `width` characters, each starting with `indent`; further
