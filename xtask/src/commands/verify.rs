@@ -308,7 +308,9 @@ fn run_case(case: &Case, root: &Path) -> Result<Outcome, String> {
     } else {
         let log_text = read_text(&log).unwrap_or_default();
         match &case.error_code {
-            Some(wanted) if !log_text.contains(wanted.as_str()) => (Got::OtherBuildError, Duration::ZERO),
+            Some(wanted) if !log_text.contains(wanted.as_str()) => {
+                (Got::OtherBuildError, Duration::ZERO)
+            }
             _ => (Got::BuildError, Duration::ZERO),
         }
     };
@@ -348,7 +350,10 @@ mod tests {
             ),
             Some("error: future cannot be sent between threads safely".into())
         );
-        assert_eq!(compile_error_named("Does not compile (\"unclosed): ..."), None);
+        assert_eq!(
+            compile_error_named("Does not compile (\"unclosed): ..."),
+            None
+        );
         assert_eq!(compile_error_named("Does not compile (\"\"): ..."), None);
     }
 }
