@@ -252,15 +252,15 @@ const PAIRS: &[Pair] = &[
     },
     Pair {
         code_file: "solutions/lesson7/src/main.rs",
-        code: "BufReader::with_capacity(1024, reader)",
+        code: "BufReader::with_capacity(256, reader)",
         book_file: "book/src/lesson7.md",
-        book: "each client also has a 1 KiB read buffer",
+        book: "client also has a 256-byte read buffer",
     },
     Pair {
         code_file: "solutions/lesson7/src/main.rs",
-        code: "let mut discarded = [0u8; 4096];",
+        code: "let mut discarded = vec![0u8; 4096];",
         book_file: "book/src/lesson7.md",
-        book: "4 KiB of which is the buffer that `send_and_close` reads into",
+        book: "`vec![0u8; 4096]`, only when a connection ends",
     },
     Pair {
         code_file: "solutions/lesson7/src/main.rs",
