@@ -94,77 +94,10 @@ fn a_line_in_pieces_is_one_line() {
 // Going further (book/src/lesson6.md, "Going further"): extensions to write after the
 // lesson. Off by default; run them with `cargo test -p lesson6 -- --ignored`.
 
-use harness::{Peer, Problem, Running, STEP, describe_read};
+use harness::protected::further::{GOING_FURTHER, client, expect_reply, start_extended};
+use harness::{Problem, Running, STEP, describe_read};
 use std::net::SocketAddr;
 use std::time::Instant;
-
-/// The chapter's section for the extensions.
-const GOING_FURTHER: &str = "Going further";
-
-/// Starts the server with `options` and port 0. A server that does not know the option
-/// yet prints its usage and exits: the report then says which extension that is.
-fn start_extended(options: &[&str], extension: &str) -> (Running, SocketAddr) {
-    let args: Vec<&str> = options.iter().copied().chain(["0"]).collect();
-    let mut server = Running::start(LESSON, &args);
-    if server.read_until("Listening on ", STEP).is_err() {
-        server.fail(Problem {
-            check: format!("the server takes the option of the extension: {extension}"),
-            did: format!("started it with {}", args.join(" ")),
-            expected: "the line \"Listening on ...\"".into(),
-            got: "no such line (see its output below)".into(),
-            hint: format!(
-                "this test checks an extension you have not written yet ({extension}); \
-                 `cargo test -p lesson6` runs the lesson's own tests without it."
-            ),
-            section: GOING_FURTHER.into(),
-        });
-    }
-    let rest = server.read_line(STEP).unwrap_or_default();
-    let address = format!("127.0.0.1:{}", rest.trim().rsplit(':').next().unwrap_or(""));
-    match address.parse() {
-        Ok(address) => (server, address),
-        Err(_) => server.fail(Problem {
-            check: "a server first prints the address it listens on".into(),
-            did: format!("started it with {}", args.join(" ")),
-            expected: "\"Listening on 127.0.0.1:<port>\"".into(),
-            got: format!("\"Listening on {}\"", rest.trim()),
-            hint: "print listener.local_addr() as lesson 6 does".into(),
-            section: GOING_FURTHER.into(),
-        }),
-    }
-}
-
-/// Connects a client, or fails the test.
-fn client(server: &mut Running, address: SocketAddr) -> Peer {
-    match Peer::connect(address) {
-        Ok(peer) => peer,
-        Err(error) => server.fail(Problem {
-            check: "the server accepts clients".into(),
-            did: format!("connected to {address}"),
-            expected: "a connection".into(),
-            got: format!("an error: {error}"),
-            hint: "keep accepting in a loop until the shutdown".into(),
-            section: GOING_FURTHER.into(),
-        }),
-    }
-}
-
-/// Sends `line` and fails unless the reply is `expected`.
-fn expect_reply(server: &mut Running, peer: &mut Peer, line: &str, expected: &str, did: &str) {
-    let reply = peer
-        .send(line.as_bytes())
-        .and_then(|()| peer.receive_line());
-    if !matches!(&reply, Ok(got) if got == expected.as_bytes()) {
-        server.fail(Problem {
-            check: format!("the reply to {line:?}"),
-            did: format!("{did}; then sent {line:?}"),
-            expected: format!("{expected:?}"),
-            got: describe_read(&reply),
-            hint: "see the extension's description in the chapter".into(),
-            section: GOING_FURTHER.into(),
-        });
-    }
-}
 
 /// Connects new clients until one is admitted and told `expected`, for at most [`STEP`]: a
 /// server gives a place back a moment after its client leaves, and meanwhile refuses with
@@ -204,7 +137,8 @@ fn admitted_soon(
 #[ignore = "going further: a cap per address; run with -- --ignored"]
 fn going_further_a_cap_per_address() {
     const TOO_MANY: &str = "ERROR too many connections from your address\n";
-    let (mut server, address) = start_extended(&["--max-per-address", "2"], "--max-per-address");
+    let (mut server, address) =
+        start_extended(LESSON, &["--max-per-address", "2"], "--max-per-address");
     let mut first = client(&mut server, address);
     expect_reply(&mut server, &mut first, "hi\n", "1\n", "connected a client");
     let mut second = client(&mut server, address);
@@ -244,7 +178,7 @@ fn going_further_a_cap_per_address() {
 #[ignore = "going further: a STATS command; run with -- --ignored"]
 fn going_further_stats() {
     let options = ["--max-clients", "2", "--idle-timeout", "1"];
-    let (mut server, address) = start_extended(&options, "the STATS command");
+    let (mut server, address) = start_extended(LESSON, &options, "the STATS command");
     let mut first = client(&mut server, address);
     expect_reply(&mut server, &mut first, "hi\n", "1\n", "connected a client");
     let mut second = client(&mut server, address);

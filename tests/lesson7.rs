@@ -16,7 +16,8 @@
 //! - `todo2_deadline.rs`: a deadline for each line, and a line in pieces (TODO(2));
 //! - `todo3_last_words.rs`: last words that arrive, before a clean close (TODO(3));
 //! - `todo4_shutdown.rs`: Ctrl-C and SIGTERM: BYE to everyone, then exit in time (TODO(4));
-//! - `whole_server.rs`: options, usage, lesson 5's answers, the log, and 1,000 clients.
+//! - `whole_server.rs`: options, usage, lesson 5's answers, the log, and 1,000 clients;
+//! - `further.rs`: the chapter's "Going further" extensions, off by default (`-- --ignored`).
 //!
 //! A check of TODO(1) needs TODO(2) to answer its clients: until then, its report says
 //! "Next: TODO(2)", which is the step to take.
@@ -24,6 +25,8 @@
 use harness::Lesson;
 use harness::protected::Sections;
 
+#[path = "lesson7/further.rs"]
+mod further;
 #[path = "lesson7/todo1_cap.rs"]
 mod todo1_cap;
 #[path = "lesson7/todo2_deadline.rs"]

@@ -26,6 +26,7 @@ use crate::{Lesson, Peer, Problem, Running, STEP, describe_read, run_to_end, sho
 
 mod cap;
 mod deadline;
+pub mod further;
 mod log;
 mod options;
 mod shutdown;

@@ -1,0 +1,142 @@
+//! Going further (book/src/lesson7.md, "Going further"): extensions to write after the
+//! lesson. Off by default; run them with `cargo test -p lesson7 -- --ignored`.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use harness::protected::further::{GOING_FURTHER, client, expect_reply, start_extended};
+use harness::{Problem, STEP, run_to_end, shown};
+
+use super::LESSON;
+
+/// Going further 2: `--threads N` (1 to 64) picks the runtime; the server behaves the same
+/// with any N, and an N out of range is a usage error (exit 2).
+#[test]
+#[ignore = "going further: a --threads option; run with -- --ignored"]
+fn going_further_threads_option() {
+    for threads in ["1", "2"] {
+        let options = ["--threads", threads, "--max-clients", "2"];
+        let (mut server, address) = start_extended(LESSON, &options, "--threads");
+        let mut first = client(&mut server, address);
+        let did = format!("started the server with --threads {threads}, connected a client");
+        expect_reply(&mut server, &mut first, "hi\n", "1\n", &did);
+        let mut second = client(&mut server, address);
+        expect_reply(
+            &mut server,
+            &mut second,
+            "hi\n",
+            "2\n",
+            "connected a second",
+        );
+        let mut third = client(&mut server, address);
+        let did = "with --max-clients 2 and two clients connected, a third connected";
+        expect_reply(&mut server, &mut third, "hi\n", "ERROR server full\n", did);
+    }
+    for out_of_range in ["0", "65", "two"] {
+        let args = ["--threads", out_of_range, "0"];
+        let run = run_to_end(&LESSON, &args, b"", STEP);
+        if run.code() != Some(2) || !run.stderr().to_lowercase().contains("usage") {
+            LESSON.fail(
+                Problem {
+                    check: "--threads takes a whole number from 1 to 64".into(),
+                    did: format!("ran your server with the arguments {args:?}"),
+                    expected: "a line starting \"usage:\" on stderr, exit status 2".into(),
+                    got: format!(
+                        "stderr {} and {}",
+                        shown(&run.seen.stderr),
+                        run.ending(STEP)
+                    ),
+                    hint: "declare it as the other options are, a netkit::Setting with the \
+                           range 1..=64"
+                        .into(),
+                    section: GOING_FURTHER.into(),
+                },
+                &run.seen,
+            );
+        }
+    }
+}
+
+/// Going further 3: on Ctrl-C, just before `Shut down: ...`, a line says how many clients
+/// were still connected when the shutdown began, and how many of their tasks were still
+/// running when the grace period ran out: `1 still connected, 1 past the grace period`.
+#[test]
+#[ignore = "going further: a shutdown you can watch; run with -- --ignored"]
+fn going_further_a_shutdown_you_can_watch() {
+    if !cfg!(unix) {
+        eprintln!("skipped: a test can send Ctrl-C to one program only on Unix");
+        return;
+    }
+    let options = ["--idle-timeout", "60"];
+    let (mut server, address) = start_extended(LESSON, &options, "the shutdown's numbers");
+    let mut leaving = client(&mut server, address);
+    expect_reply(
+        &mut server,
+        &mut leaving,
+        "hi\n",
+        "1\n",
+        "connected a client",
+    );
+    let mut staying = client(&mut server, address);
+    expect_reply(
+        &mut server,
+        &mut staying,
+        "hi\n",
+        "2\n",
+        "connected a second",
+    );
+    // The first leaves with STOP; once the second is told 1, its task is over.
+    let _ = leaving.send(b"STOP\n");
+    let _ = leaving.receive_to_end();
+    let did = "two clients connected, the first left with STOP, the second asked";
+    wait_for_one(&mut server, &mut staying, did);
+    let _ = Command::new("kill")
+        .args(["-INT", &server.id().to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    // The second reads its BYE and never closes: its task drains for two seconds, longer
+    // than the grace period of one second.
+    let _ = staying.receive_line();
+    let expected = "1 still connected, 1 past the grace period";
+    if server
+        .read_until(expected, STEP + Duration::from_secs(2))
+        .is_err()
+    {
+        server.fail(Problem {
+            check: "the shutdown says who was still there".into(),
+            did: "two clients served; one left with STOP, the other stayed, read its BYE and \
+                  never closed; then Ctrl-C"
+                .into(),
+            expected: format!("the line {expected:?}"),
+            got: "no such line (see the output below)".into(),
+            hint: "count the tasks of the tracker (TaskTracker::len) when the shutdown begins, \
+                   and again when the wait ends or GRACE runs out"
+                .into(),
+            section: GOING_FURTHER.into(),
+        });
+    }
+    drop(staying);
+}
+
+/// Asks from `peer` until it is told 1, for at most [`STEP`].
+fn wait_for_one(server: &mut harness::Running, peer: &mut harness::Peer, did: &str) {
+    let give_up = std::time::Instant::now() + STEP;
+    loop {
+        let reply = peer.send(b"how many?\n").and_then(|()| peer.receive_line());
+        if matches!(&reply, Ok(got) if got == b"1\n") {
+            return;
+        }
+        if std::time::Instant::now() >= give_up {
+            server.fail(Problem {
+                check: "a client that left with STOP is uncounted".into(),
+                did: did.into(),
+                expected: format!("\"1\\n\" within {} s", STEP.as_secs()),
+                got: harness::describe_read(&reply),
+                hint: "the lesson's own tests must still pass: run `cargo test -p lesson7`".into(),
+                section: GOING_FURTHER.into(),
+            });
+        }
+    }
+}
