@@ -236,7 +236,7 @@ const PAIRS: &[Pair] = &[
         code_file: "solutions/lesson7/src/main.rs",
         code: "const GRACE: Duration = Duration::from_secs(1);",
         book_file: "book/src/lesson7.md",
-        book: "the wait gets `GRACE`, one second",
+        book: "`GRACE`, one second, bounds the whole wait",
     },
     Pair {
         code_file: "solutions/lesson7/src/main.rs",
