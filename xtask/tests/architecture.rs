@@ -121,10 +121,14 @@ fn the_tooling_depends_only_on_the_standard_library_and_the_workspace() {
             }
             if in_dependencies && !line.is_empty() && !line.starts_with('#') {
                 let name = line.split(['.', '=', ' ']).next().unwrap_or("");
+                // socket2, for xtask only: the bench binds a client's source address
+                // (127.0.0.2, ...) before connecting, which the standard library cannot do.
+                let allowed = ["course", "process"].contains(&name)
+                    || (manifest == "xtask/Cargo.toml" && name == "socket2");
                 assert!(
-                    ["course", "process"].contains(&name),
+                    allowed,
                     "{manifest}: `{line}`: the tooling uses the standard library and the \
-                     workspace's own std-only crates only"
+                     workspace's own std-only crates only (and socket2, in xtask)"
                 );
             }
         }
