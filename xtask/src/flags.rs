@@ -135,6 +135,8 @@ pub struct Bench {
     pub udp: bool,
     pub message: Option<String>,
     pub hold: Option<usize>,
+    /// Hold's connections from this many source addresses, 127.0.0.1 up (Linux).
+    pub sources: Option<usize>,
     pub fan_out: bool,
     /// Clients that send one byte and stall, while one more keeps asking.
     pub slowloris: Option<usize>,
@@ -519,7 +521,14 @@ pub const COMMANDS: &[Command] = &[
             valued(
                 "--hold",
                 "K",
-                "open K idle connections, then one round trip on each",
+                "open K idle connections, then one round trip on each; on Linux, from \
+                 127.0.0.1, 127.0.0.2, ... when K outnumbers one address's local ports",
+            ),
+            valued(
+                "--sources",
+                "N",
+                "with --hold: connect from N source addresses, 127.0.0.1 to 127.0.0.N \
+                 (Linux; at most 254)",
             ),
             flag(
                 "--fan-out",
@@ -606,6 +615,17 @@ fn parse_bench(args: &mut Args) -> Result<Task, String> {
     if bench.udp && bench.hold.is_some() {
         return Err("--hold is for TCP: UDP has no connections to hold".into());
     }
+    bench.sources = match args.number::<usize>("--sources")? {
+        Some(n) if !(1..=254).contains(&n) => {
+            return Err(format!(
+                "--sources {n}: from 1 to 254 (127.0.0.1 to 127.0.0.254)"
+            ));
+        }
+        Some(_) if bench.hold.is_none() => {
+            return Err("--sources spreads the connections of --hold: give --hold K".into());
+        }
+        other => other,
+    };
     bench.fan_out = args.flag("--fan-out");
     if bench.fan_out && (bench.udp || bench.hold.is_some() || bench.message.is_some()) {
         return Err(

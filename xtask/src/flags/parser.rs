@@ -276,6 +276,10 @@ mod tests {
             ]))
         );
         assert_eq!((bench.slowloris, bench.no_pin), (Some(1000), true));
+        let Ok(Task::Bench(spread)) = parsed("bench --lesson 7 --hold 3000 --sources 3") else {
+            panic!("bench --sources parses");
+        };
+        assert_eq!((spread.hold, spread.sources), (Some(3000), Some(3)));
         assert!(matches!(parsed("watch"), Ok(Task::Watch(_))));
         assert!(matches!(parsed("progress"), Ok(Task::Progress(_))));
         assert!(matches!(parsed("transcripts"), Ok(Task::Transcripts(_))));
@@ -338,6 +342,9 @@ mod tests {
                 "a TCP scenario of its own",
             ),
             ("bench --rounds 0", "--rounds 0"),
+            ("bench --hold 10 --sources 0", "from 1 to 254"),
+            ("bench --hold 10 --sources 255", "from 1 to 254"),
+            ("bench --sources 2", "give --hold K"),
             ("hint 1 x", "not a hint number"),
         ] {
             let error = parsed(line).expect_err(line);

@@ -115,7 +115,13 @@ pub(super) fn hold(options: &Options, launch: &Launch, count: usize) -> Result<u
     for server in &options.servers {
         println!("{}:", server.label());
         let mut running = server.start(false, launch)?;
-        let report = hold::hold(running.address, count, &options.message, &mut running);
+        let report = hold::hold(
+            running.address,
+            count,
+            options.sources,
+            &options.message,
+            &mut running,
+        );
         running.report_stderr();
         reports.push(report?);
     }

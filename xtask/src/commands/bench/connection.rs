@@ -2,8 +2,9 @@
 //! server's listen backlog.
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 
+use super::sources::{self, Sources};
 use super::{REPLY_TIMEOUT, WAVE};
 
 /// A reply line longer than this is an error, not a reason to fill the bench's memory.
@@ -19,8 +20,12 @@ pub(super) struct Connection {
 }
 
 impl Connection {
-    pub(super) fn open(address: SocketAddr) -> std::io::Result<Connection> {
-        let stream = TcpStream::connect_timeout(&address, REPLY_TIMEOUT)?;
+    /// A connection to `address`, from `source` if given (else the system picks).
+    pub(super) fn open(address: SocketAddr, source: Option<IpAddr>) -> std::io::Result<Connection> {
+        let stream = match source {
+            None => TcpStream::connect_timeout(&address, REPLY_TIMEOUT)?,
+            Some(source) => sources::connect_from(source, address, REPLY_TIMEOUT)?,
+        };
         stream.set_read_timeout(Some(REPLY_TIMEOUT))?;
         stream.set_write_timeout(Some(REPLY_TIMEOUT))?;
         stream.set_nodelay(true)?;
@@ -64,17 +69,19 @@ impl Connection {
 }
 
 /// Opens `count` connections in waves of [`WAVE`], each wave closed by a round trip on its
-/// last connection (see "The listen backlog" above). Stops at the first failure.
+/// last connection (see "The listen backlog" above), each from its turn of `sources`. Stops
+/// at the first failure.
 pub(super) fn open_in_waves(
     address: SocketAddr,
     count: usize,
     line: &[u8],
+    sources: &Sources,
 ) -> (Vec<Connection>, Option<String>) {
     let mut connections = Vec::with_capacity(count);
     while connections.len() < count {
         let wave = WAVE.min(count - connections.len());
         for _ in 0..wave {
-            match Connection::open(address) {
+            match Connection::open(address, sources.of(connections.len())) {
                 Ok(connection) => connections.push(connection),
                 Err(error) => {
                     let opened = connections.len();

@@ -7,13 +7,14 @@
 //! divided by the connections held is the cost of one: a stack for a thread-per-client
 //! server, a task and its buffers for an async one.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use super::connection::{Connection, open_in_waves};
 use super::request_reply::{mebibytes, shown};
 use super::server::RunningServer;
+use super::sources;
 use super::{REPLY_TIMEOUT, WAVE, WIDTH};
 
 /// How long the server's CPU time is watched while every connection is idle.
@@ -99,18 +100,27 @@ pub(super) fn kibibytes(kib: Option<f64>) -> String {
     kib.map_or("-".into(), |kib| format!("{kib:.1} KiB"))
 }
 
-/// Holds `count` connections, then one round trip on each.
+/// Holds `count` connections, then one round trip on each; from as many source addresses
+/// as they need, or as `forced` (`--sources`) says (see [`sources`]).
 pub(super) fn hold(
     address: SocketAddr,
     count: usize,
+    forced: Option<usize>,
     message: &str,
     server: &mut RunningServer,
 ) -> Result<HoldReport, String> {
     let line = format!("{message}\n").into_bytes();
+    let plan = sources::plan(address, count, forced)?;
+    if let Some(note) = &plan.note {
+        println!("{note}");
+    }
     println!("holding {count} connections, opened in waves of {WAVE}");
+    if let Some(spread) = plan.sources.line(count) {
+        println!("{spread}");
+    }
     let rss_before = server.resident();
     let started = Instant::now();
-    let (mut connections, problem) = open_in_waves(address, count, &line);
+    let (mut connections, problem) = open_in_waves(address, count, &line, &plan.sources);
     let connect_time = started.elapsed();
     let (threads, _) = server.threads_and_peak();
     let connected = format!(
@@ -193,7 +203,9 @@ pub(super) fn hold(
     }
     let connected = connections.len();
     drop(connections);
-    let after_close = ask_after_all_closed(address, &line);
+    // From the run's first address: Linux's own pick of a source port avoids every port
+    // bound on any address, and a large spread run may have left few of those free.
+    let after_close = ask_after_all_closed(address, plan.sources.of(0), &line);
     let told = format!(
         "after closing them all, a new client was told {}",
         after_close.line()
@@ -272,9 +284,9 @@ pub(super) fn percent(share: Option<f64>) -> String {
 /// After every connection is closed, one new client asks until it is told `1` (a counting
 /// server needs a moment to notice thousands of closed connections), for at most
 /// [`REPLY_TIMEOUT`]. Any other server's answer is kept as it is.
-fn ask_after_all_closed(address: SocketAddr, line: &[u8]) -> AfterClose {
+fn ask_after_all_closed(address: SocketAddr, source: Option<IpAddr>, line: &[u8]) -> AfterClose {
     let closed = Instant::now();
-    let mut connection = match Connection::open(address) {
+    let mut connection = match Connection::open(address, source) {
         Ok(connection) => connection,
         Err(error) => return AfterClose::Failed(format!("the connection failed ({error})")),
     };

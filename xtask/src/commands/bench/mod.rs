@@ -14,6 +14,8 @@
 //!   while every connection is idle: a server that polls its idle connections pays for it.
 //!   And what one connection costs the server in memory, idle and after its round trip: the
 //!   growth of its resident memory (`VmRSS`) since before the first, per connection.
+//!   Beyond the local ports of one address (about 28,000), it connects from 127.0.0.1,
+//!   127.0.0.2, ... on Linux, or from as many as `--sources N` says (see [`sources`]).
 //! - **slowloris** (`--slowloris N`): N connections each send one byte of a line and then
 //!   nothing, while one more asks every 10 ms; each second, that client's latency and the
 //!   stalled connections the server still holds (see [`slowloris`]).
@@ -45,7 +47,8 @@
 //! behind in a server's count.
 //!
 //! The open-files limit, which `--hold 10000` needs raised, is dealt with in [`files`], and
-//! the limits the bench cannot raise (the hard limit, the local ports) are named there.
+//! the hard limit, which the bench cannot raise, is named there; the local ports in
+//! [`sources`].
 //!
 //! ## The listen backlog
 //!
@@ -74,6 +77,7 @@ mod pin;
 mod request_reply;
 mod server;
 mod slowloris;
+mod sources;
 
 use server::{Launch, ServerSpec};
 
@@ -108,6 +112,8 @@ struct Options {
     scenario: Scenario,
     rounds: u32,
     idle_timeout: u64,
+    /// `--sources N`: hold's connections from N source addresses.
+    sources: Option<usize>,
 }
 
 /// What the connections do.
@@ -143,7 +149,12 @@ pub fn run(args: &flags::Bench) -> Result<(), Error> {
     if let Some(status) = files::rerun_with_more_files(needed_files)? {
         return Ok(status?);
     }
-    for note in files::limit_notes(connections, needed_files) {
+    // Hold's connections are spread over source addresses; it says what it does itself.
+    let port_note = match args.hold {
+        None => sources::port_note(connections, sources::local_ports()),
+        Some(_) => None,
+    };
+    for note in files::limit_note(needed_files).into_iter().chain(port_note) {
         println!("{note}");
     }
     let mut options = options(&course, args)?;
@@ -165,7 +176,13 @@ pub fn run(args: &flags::Bench) -> Result<(), Error> {
         (Scenario::RequestReply, true) => compare::request_reply(&options, &launch)?,
         (Scenario::Hold(count), false) => {
             let mut running = options.servers[0].start(options.udp, &launch)?;
-            let result = hold::hold(running.address, count, &options.message, &mut running);
+            let result = hold::hold(
+                running.address,
+                count,
+                options.sources,
+                &options.message,
+                &mut running,
+            );
             running.report_stderr();
             result?.answered
         }
@@ -208,7 +225,8 @@ fn fan_out(course: &Course, args: &flags::Bench) -> Result<(), Error> {
     if let Some(status) = files::rerun_with_more_files(needed_files)? {
         return Ok(status?);
     }
-    for note in files::limit_notes(largest as usize, needed_files) {
+    let port_note = sources::port_note(largest as usize, sources::local_ports());
+    for note in files::limit_note(needed_files).into_iter().chain(port_note) {
         println!("{note}");
     }
     let mut server = match &args.server {
@@ -303,6 +321,7 @@ fn options(course: &Course, args: &flags::Bench) -> Result<Options, Error> {
         scenario,
         rounds: args.rounds.unwrap_or(1),
         idle_timeout,
+        sources: args.sources,
     })
 }
 

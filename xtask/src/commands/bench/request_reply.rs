@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use super::Options;
 use super::connection::{Connection, open_in_waves};
 use super::server::RunningServer;
+use super::sources::Sources;
 
 /// Each request/reply client thread needs little stack.
 const CLIENT_STACK: usize = 256 * 1024;
@@ -124,7 +125,8 @@ pub(super) fn run(
             })?);
         }
     } else {
-        let (opened, problem) = open_in_waves(server.address, connections, &line);
+        let (opened, problem) =
+            open_in_waves(server.address, connections, &line, &Sources::default());
         if let Some(problem) = problem {
             println!("  could not open all {connections} connections: {problem}");
             setup_errors = (connections - opened.len()) as u64;

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use super::connection::{Connection, open_in_waves};
 use super::request_reply::percentile;
 use super::server::RunningServer;
+use super::sources::Sources;
 
 /// How often the polite client asks.
 const ASK_EVERY: Duration = Duration::from_millis(10);
@@ -52,7 +53,7 @@ pub(super) fn run(
     message: &str,
 ) -> Result<Report, String> {
     let line = format!("{message}\n").into_bytes();
-    let polite = Connection::open(server.address)
+    let polite = Connection::open(server.address, None)
         .map_err(|error| format!("the polite client could not connect: {error}"))?;
     let samples = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -65,7 +66,8 @@ pub(super) fn run(
 
     // Each wave ends with a whole line on its last connection (see `open_in_waves`); then
     // every connection sends one byte of a line that never ends.
-    let (mut connections, problem) = open_in_waves(server.address, stalled, &line);
+    let (mut connections, problem) =
+        open_in_waves(server.address, stalled, &line, &Sources::default());
     for connection in &mut connections {
         let stream = connection.reader.get_ref();
         let _ = (&*stream).write_all(b"x");
