@@ -4,8 +4,9 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use harness::protected;
 use harness::protected::further::{GOING_FURTHER, client, expect_reply, start_extended};
-use harness::{Problem, STEP, run_to_end, shown};
+use harness::{Problem, STEP};
 
 use super::LESSON;
 
@@ -33,27 +34,13 @@ fn going_further_threads_option() {
         expect_reply(&mut server, &mut third, "hi\n", "ERROR server full\n", did);
     }
     for out_of_range in ["0", "65", "two"] {
-        let args = ["--threads", out_of_range, "0"];
-        let run = run_to_end(&LESSON, &args, b"", STEP);
-        if run.code() != Some(2) || !run.stderr().to_lowercase().contains("usage") {
-            LESSON.fail(
-                Problem {
-                    check: "--threads takes a whole number from 1 to 64".into(),
-                    did: format!("ran your server with the arguments {args:?}"),
-                    expected: "a line starting \"usage:\" on stderr, exit status 2".into(),
-                    got: format!(
-                        "stderr {} and {}",
-                        shown(&run.seen.stderr),
-                        run.ending(STEP)
-                    ),
-                    hint: "declare it as the other options are, a netkit::Setting with the \
-                           range 1..=64"
-                        .into(),
-                    section: GOING_FURTHER.into(),
-                },
-                &run.seen,
-            );
-        }
+        protected::expect_usage_error(
+            &LESSON,
+            &["--threads", out_of_range, "0"],
+            "--threads takes a whole number from 1 to 64",
+            "declare it as the other options are, a netkit::Setting with the range 1..=64",
+            GOING_FURTHER,
+        );
     }
 }
 

@@ -6,27 +6,38 @@ use super::*;
 pub fn check_usage_errors(lesson: &Lesson, sections: &Sections) {
     let bad_addresses: [&[&str]; 3] = [&["1234", "extra"], &["not-a-port"], &["70000"]];
     for args in BAD_OPTIONS.iter().chain(&bad_addresses) {
-        let run = run_to_end(lesson, args, b"", STEP);
-        if run.code() != Some(2) || !run.stderr().to_lowercase().contains("usage") {
-            lesson.fail(
-                Problem {
-                    check: "a bad command line prints a usage line and exits with 2".into(),
-                    did: format!("ran your server with the arguments {args:?}"),
-                    expected: "a line starting \"usage:\" on stderr, exit status 2".into(),
-                    got: format!(
-                        "stderr {} and {}",
-                        shown(&run.seen.stderr),
-                        run.ending(STEP)
-                    ),
-                    hint: "read the command line with netkit::server_arguments_with and the two \
-                           Settings (their ranges: N from 1 to 100000, SECS from 1 to 86400); \
-                           return its exit code when it refuses."
-                        .into(),
-                    section: sections.options.into(),
-                },
-                &run.seen,
-            );
-        }
+        expect_usage_error(
+            lesson,
+            args,
+            "a bad command line prints a usage line and exits with 2",
+            "read the command line with netkit::server_arguments_with and the two Settings \
+             (their ranges: N from 1 to 100000, SECS from 1 to 86400); return its exit code \
+             when it refuses.",
+            sections.options,
+        );
+    }
+}
+
+/// Runs the server with `args` and fails unless it prints a usage line on stderr and exits
+/// with status 2.
+pub fn expect_usage_error(lesson: &Lesson, args: &[&str], check: &str, hint: &str, section: &str) {
+    let run = run_to_end(lesson, args, b"", STEP);
+    if run.code() != Some(2) || !run.stderr().to_lowercase().contains("usage") {
+        lesson.fail(
+            Problem {
+                check: check.into(),
+                did: format!("ran your server with the arguments {args:?}"),
+                expected: "a line starting \"usage:\" on stderr, exit status 2".into(),
+                got: format!(
+                    "stderr {} and {}",
+                    shown(&run.seen.stderr),
+                    run.ending(STEP)
+                ),
+                hint: hint.into(),
+                section: section.into(),
+            },
+            &run.seen,
+        );
     }
 }
 
