@@ -149,9 +149,12 @@ fn welcome(
     // that serves it, one that the shutdown can wait for and that sees the shutdown coming.
     // Can the count grow between your check and the admission? Who else ever adds to it?
     todo!(
-        "TODO(1): admit {client:?} or refuse it (at most {}), in a task of {tasks:?} that sees \
-         {shutdown:?}",
-        server.max_clients
+        "TODO(1): admit the client from {}, or refuse it: at most {} at once ({} tasks \
+         running, shutting down: {})",
+        client.peer_addr().map(|peer| peer.to_string()).unwrap_or_default(),
+        server.max_clients,
+        tasks.len(),
+        shutdown.is_cancelled()
     )
 }
 
@@ -252,8 +255,10 @@ async fn next_line(
     // is dropped half-done: what does a dropped `read_line` lose, and why is that acceptable
     // here but not in a loop that races again?
     todo!(
-        "TODO(2): the next line by {deadline:?}, unless {shutdown:?} comes first ({} bytes \
-         buffered)",
+        "TODO(2): the next line within {:?}, unless the shutdown comes first (shutting down: \
+         {}; {} bytes already read)",
+        deadline.saturating_duration_since(Instant::now()),
+        shutdown.is_cancelled(),
         requests.buffer().len()
     )
 }
@@ -277,7 +282,10 @@ async fn send_and_close(client: &mut TcpStream, words: &str) -> io::Result<()> {
     // destroy them. A client that neither reads nor closes must not hold this task for
     // more than two seconds after the words. And nothing here may block the runtime's only
     // thread: every wait is one that lets the other tasks run.
-    todo!("TODO(3): say {words:?} to {client:?}, then close cleanly")
+    todo!(
+        "TODO(3): say {words:?} to the client at {}, then close cleanly",
+        client.peer_addr().map(|peer| peer.to_string()).unwrap_or_default()
+    )
 }
 
 /// Tells every task to say `BYE`, waits for them at most [`GRACE`], then logs the last line.
@@ -288,7 +296,10 @@ async fn shut_down(server: &Server, tasks: &TaskTracker, shutdown: &Cancellation
     // the line SPEC.md asks for last, with every client admitted since the start. Read what
     // the tracker's `wait` promises, and when it returns, before you rely on it.
     todo!(
-        "TODO(4): shut down {tasks:?} via {shutdown:?} within {GRACE:?}; {} clients served",
+        "TODO(4): tell the {} tasks running (shutting down: {}), wait for them at most \
+         {GRACE:?}, then log the last line ({} clients served)",
+        tasks.len(),
+        shutdown.is_cancelled(),
         server.served.load(Relaxed)
     )
 }
