@@ -151,7 +151,10 @@ fn welcome(
     todo!(
         "TODO(1): admit the client from {}, or refuse it: at most {} at once ({} tasks \
          running, shutting down: {})",
-        client.peer_addr().map(|peer| peer.to_string()).unwrap_or_default(),
+        client
+            .peer_addr()
+            .map(|peer| peer.to_string())
+            .unwrap_or_default(),
         server.max_clients,
         tasks.len(),
         shutdown.is_cancelled()
@@ -284,7 +287,10 @@ async fn send_and_close(client: &mut TcpStream, words: &str) -> io::Result<()> {
     // thread: every wait is one that lets the other tasks run.
     todo!(
         "TODO(3): say {words:?} to the client at {}, then close cleanly",
-        client.peer_addr().map(|peer| peer.to_string()).unwrap_or_default()
+        client
+            .peer_addr()
+            .map(|peer| peer.to_string())
+            .unwrap_or_default()
     )
 }
 
