@@ -94,7 +94,9 @@ fn a_line_in_pieces_is_one_line() {
 // Going further (book/src/lesson6.md, "Going further"): extensions to write after the
 // lesson. Off by default; run them with `cargo test -p lesson6 -- --ignored`.
 
-use harness::protected::further::{GOING_FURTHER, client, expect_reply, start_extended};
+use harness::protected::further::{
+    GOING_FURTHER, client, expect_reply, fill_a_cap_of_two, start_extended,
+};
 use harness::{Problem, Running, STEP, describe_read};
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -179,19 +181,11 @@ fn going_further_a_cap_per_address() {
 fn going_further_stats() {
     let options = ["--max-clients", "2", "--idle-timeout", "1"];
     let (mut server, address) = start_extended(LESSON, &options, "the STATS command");
-    let mut first = client(&mut server, address);
-    expect_reply(&mut server, &mut first, "hi\n", "1\n", "connected a client");
-    let mut second = client(&mut server, address);
-    expect_reply(
+    let [mut first, mut second, third] = fill_a_cap_of_two(
         &mut server,
-        &mut second,
-        "hi\n",
-        "2\n",
-        "connected a second",
+        address,
+        "started the server with --max-clients 2",
     );
-    let mut third = client(&mut server, address);
-    let did = "with 2 clients connected and --max-clients 2, a third connected";
-    expect_reply(&mut server, &mut third, "hi\n", "ERROR server full\n", did);
     drop(third);
     let did = "2 clients connected and served, a third refused";
     let stats = "clients 2, served 2, refused 1, timed out 0\n";

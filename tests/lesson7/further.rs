@@ -5,10 +5,12 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use harness::protected;
-use harness::protected::further::{GOING_FURTHER, client, expect_reply, start_extended};
+use harness::protected::further::{
+    GOING_FURTHER, client, expect_reply, fill_a_cap_of_two, start_extended,
+};
 use harness::{Problem, STEP};
 
-use super::LESSON;
+use super::{LESSON, SECTIONS};
 
 /// Going further 2: `--threads N` (1 to 64) picks the runtime; the server behaves the same
 /// with any N, and an N out of range is a usage error (exit 2).
@@ -18,20 +20,8 @@ fn going_further_threads_option() {
     for threads in ["1", "2"] {
         let options = ["--threads", threads, "--max-clients", "2"];
         let (mut server, address) = start_extended(LESSON, &options, "--threads");
-        let mut first = client(&mut server, address);
-        let did = format!("started the server with --threads {threads}, connected a client");
-        expect_reply(&mut server, &mut first, "hi\n", "1\n", &did);
-        let mut second = client(&mut server, address);
-        expect_reply(
-            &mut server,
-            &mut second,
-            "hi\n",
-            "2\n",
-            "connected a second",
-        );
-        let mut third = client(&mut server, address);
-        let did = "with --max-clients 2 and two clients connected, a third connected";
-        expect_reply(&mut server, &mut third, "hi\n", "ERROR server full\n", did);
+        let how = format!("started the server with --threads {threads} --max-clients 2");
+        fill_a_cap_of_two(&mut server, address, &how);
     }
     for out_of_range in ["0", "65", "two"] {
         protected::expect_usage_error(
@@ -76,7 +66,7 @@ fn going_further_a_shutdown_you_can_watch() {
     let _ = leaving.send(b"STOP\n");
     let _ = leaving.receive_to_end();
     let did = "two clients connected, the first left with STOP, the second asked";
-    wait_for_one(&mut server, &mut staying, did);
+    protected::wait_for_count(&mut server, &mut staying, 1, did, &SECTIONS);
     let _ = Command::new("kill")
         .args(["-INT", &server.id().to_string()])
         .stdin(Stdio::null())
@@ -105,25 +95,4 @@ fn going_further_a_shutdown_you_can_watch() {
         });
     }
     drop(staying);
-}
-
-/// Asks from `peer` until it is told 1, for at most [`STEP`].
-fn wait_for_one(server: &mut harness::Running, peer: &mut harness::Peer, did: &str) {
-    let give_up = std::time::Instant::now() + STEP;
-    loop {
-        let reply = peer.send(b"how many?\n").and_then(|()| peer.receive_line());
-        if matches!(&reply, Ok(got) if got == b"1\n") {
-            return;
-        }
-        if std::time::Instant::now() >= give_up {
-            server.fail(Problem {
-                check: "a client that left with STOP is uncounted".into(),
-                did: did.into(),
-                expected: format!("\"1\\n\" within {} s", STEP.as_secs()),
-                got: harness::describe_read(&reply),
-                hint: "the lesson's own tests must still pass: run `cargo test -p lesson7`".into(),
-                section: GOING_FURTHER.into(),
-            });
-        }
-    }
 }

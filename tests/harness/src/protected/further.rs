@@ -73,3 +73,17 @@ pub fn expect_reply(server: &mut Running, peer: &mut Peer, line: &str, expected:
         });
     }
 }
+
+/// With `--max-clients 2`: two clients connect and are told 1 and 2, a third is refused with
+/// `ERROR server full`. Returns the two admitted clients and the refused one, still open.
+pub fn fill_a_cap_of_two(server: &mut Running, address: SocketAddr, how: &str) -> [Peer; 3] {
+    let mut first = client(server, address);
+    let did = format!("{how}, connected a client");
+    expect_reply(server, &mut first, "hi\n", "1\n", &did);
+    let mut second = client(server, address);
+    expect_reply(server, &mut second, "hi\n", "2\n", "connected a second");
+    let mut third = client(server, address);
+    let did = format!("{how}, with two clients connected (--max-clients 2), a third connected");
+    expect_reply(server, &mut third, "hi\n", "ERROR server full\n", &did);
+    [first, second, third]
+}

@@ -39,6 +39,7 @@ pub use deadline::*;
 pub use log::*;
 pub use options::*;
 pub use shutdown::*;
+pub use talk::wait_for_count;
 use talk::*;
 use timing::*;
 

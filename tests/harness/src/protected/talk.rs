@@ -102,7 +102,7 @@ pub(super) fn expect_count(
 
 /// Asks until the reply is `expected`, for at most [`STEP`] (a correct server uncounts a
 /// client a moment after its connection ends).
-pub(super) fn wait_for_count(
+pub fn wait_for_count(
     server: &mut Running,
     peer: &mut Peer,
     expected: usize,
